@@ -1,0 +1,402 @@
+"""Matrix products: matmul (batched, broadcasting), mm, bmm, mv, dot, outer,
+addmm (the fused linear), baddbmm, einsum, tensordot, and a few
+decompositions used by init and users."""
+import numpy as np
+
+from .. import _backend as B
+from .._tensor import Tensor, _wrap
+from ..autograd.graph import Node
+from .common import arr, attach, sum_to, xp_of, _gs, check_same_device, result_dtype
+
+
+def _dtype_check(a, b, name):
+    if a._data.dtype != b._data.dtype:
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: "
+                           f"{a.dtype.name.replace('float32', 'float').replace('float64', 'double')} "
+                           f"!= {b.dtype.name.replace('float32', 'float').replace('float64', 'double')}")
+    check_same_device(a._data, b._data)
+
+
+class MmBackward0(Node):
+    def backward(self, g):
+        a, b = self.saved
+        ga = sum_to(g @ b.mT, a._data.shape) if self.ma else None
+        gb = sum_to(a.mT @ g, b._data.shape) if self.mb else None
+        return ga, gb
+
+
+BmmBackward0 = type("BmmBackward0", (MmBackward0,), {})
+
+
+def _mm_record(r, cls, a, b):
+    if _gs[0] and (a._rg or b._rg):
+        n = cls((a, b))
+        n.save(a if b._rg else None, b if a._rg else None)
+        n.ma, n.mb = a._rg, b._rg
+        attach(r, n)
+    return r
+
+
+def matmul(input, other, *, out=None):
+    if not isinstance(input, Tensor) or not isinstance(other, Tensor):
+        raise TypeError("matmul(): argument 'input' and 'other' must be Tensor")
+    a, b = input._data, other._data
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
+                           f"{a.ndim}D and {b.ndim}D")
+    if a.dtype != b.dtype:
+        _dtype_check(input, other, "matmul")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        if a.ndim == 1 and b.ndim == 1:
+            raise RuntimeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
+                               f"[{b.shape[0]}] to have the same number of elements, but got "
+                               f"{a.shape[0]} and {b.shape[0]} elements respectively")
+        if a.ndim <= 2 and b.ndim <= 2:
+            raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied "
+                               f"({'x'.join(map(str, a.shape if a.ndim == 2 else (1,) + a.shape))} and "
+                               f"{'x'.join(map(str, b.shape))})")
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"{list(b.shape[:-2]) + [a.shape[-1]]} but got: {list(b.shape[:-1])}.")
+    if a.ndim == 1 or b.ndim == 1:
+        return _matmul_vec(input, other)
+    r = _wrap(arr(a @ b))
+    if out is not None:
+        out._data[...] = r._data
+        return out
+    return _mm_record(r, MmBackward0 if a.ndim == 2 and b.ndim == 2 else BmmBackward0, input, other)
+
+
+def _matmul_vec(input, other):
+    """1-D operands: promote to matrices, multiply, squeeze (autograd
+    follows through the view ops)."""
+    a2 = input.unsqueeze(0) if input._data.ndim == 1 else input
+    b2 = other.unsqueeze(-1) if other._data.ndim == 1 else other
+    r = matmul(a2, b2)
+    if other._data.ndim == 1:
+        r = r.squeeze(-1)
+    if input._data.ndim == 1:
+        r = r.squeeze(-2 if other._data.ndim > 1 else -1)
+    return r
+
+
+def mm(input, mat2, *, out=None):
+    if input._data.ndim != 2 or mat2._data.ndim != 2:
+        raise RuntimeError(f"{'self' if input._data.ndim != 2 else 'mat2'} must be a matrix")
+    return matmul(input, mat2, out=out)
+
+
+def bmm(input, mat2, *, out=None):
+    if input._data.ndim != 3 or mat2._data.ndim != 3:
+        raise RuntimeError(f"batch1 must be a 3D tensor")
+    if input._data.shape[0] != mat2._data.shape[0]:
+        raise RuntimeError(f"batch1 and batch2 must have same number of batches, got "
+                           f"{input._data.shape[0]} and {mat2._data.shape[0]}")
+    return matmul(input, mat2, out=out)
+
+
+def mv(input, vec):
+    if input._data.ndim != 2 or vec._data.ndim != 1:
+        raise RuntimeError("vector + matrix @ vector expected, got "
+                           f"{input._data.ndim}, {vec._data.ndim}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    if input._data.ndim != 1 or other._data.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {input._data.ndim}D and "
+                           f"{other._data.ndim}D tensors")
+    if input._data.dtype != other._data.dtype:
+        raise RuntimeError(f"dot : expected both vectors to have same dtype, but found "
+                           f"{input.dtype.name.capitalize()} and {other.dtype.name.capitalize()}")
+    return matmul(input, other)
+
+
+inner = dot
+
+
+def vdot(input, other):
+    return dot(input.conj() if input.is_complex() else input, other)
+
+
+def outer(input, vec2):
+    return input.reshape(-1, 1) * vec2.reshape(1, -1)
+
+
+ger = outer
+
+
+class AddmmBackward0(Node):
+    def backward(self, g):
+        m1, m2 = self.saved
+        gi = None
+        if self.mi is not None:
+            gi = sum_to(g if self.beta == 1 else g * self.beta, self.mi)
+        ga = gb = None
+        if self.ma:
+            ga = g @ m2.mT
+            ga = ga if self.alpha == 1 else ga * self.alpha
+        if self.mb:
+            gb = m1.mT @ g
+            gb = gb if self.alpha == 1 else gb * self.alpha
+        return gi, ga, gb
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
+    """``beta * input + alpha * (mat1 @ mat2)`` in one buffer."""
+    a, b = mat1._data, mat2._data
+    if a.ndim != 2 or b.ndim != 2:
+        raise RuntimeError("mat1 must be a matrix, got " + str(a.ndim) + "-D tensor")
+    if a.shape[1] != b.shape[0]:
+        raise RuntimeError(f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} "
+                           f"and {b.shape[0]}x{b.shape[1]})")
+    if a.dtype != b.dtype:
+        _dtype_check(mat1, mat2, "addmm")
+    r = a @ b
+    if alpha != 1:
+        r *= alpha
+    i = input._data
+    if beta != 0:
+        if i.dtype != r.dtype:
+            raise RuntimeError(f"self and mat2 must have the same dtype, but got "
+                               f"{input.dtype.name.capitalize()} and {mat2.dtype.name.capitalize()}")
+        r += i if beta == 1 else beta * i
+    res = _wrap(r)
+    if _gs[0] and (input._rg or mat1._rg or mat2._rg):
+        n = AddmmBackward0((input, mat1, mat2))
+        n.save(mat1 if mat2._rg else None, mat2 if mat1._rg else None)
+        n.mi = i.shape if input._rg else None
+        n.ma, n.mb, n.alpha, n.beta = mat1._rg, mat2._rg, alpha, beta
+        attach(res, n)
+    return res
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    return beta * input + alpha * mv(mat, vec)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    return beta * input + alpha * outer(vec1, vec2)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    p = bmm(batch1, batch2)
+    return (p if alpha == 1 else alpha * p) + (input if beta == 1 else beta * input)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    p = bmm(batch1, batch2).sum(0)
+    return (p if alpha == 1 else alpha * p) + (input if beta == 1 else beta * input)
+
+
+def chain_matmul(*matrices):
+    return multi_dot(matrices)
+
+
+def multi_dot(tensors):
+    r = tensors[0]
+    for t in tensors[1:]:
+        r = matmul(r, t)
+    return r
+
+
+# ---------------------------------------------------------------- einsum
+def _parse_einsum(eq, shapes):
+    eq = eq.replace(" ", "")
+    if "->" in eq:
+        lhs, rhs = eq.split("->")
+    else:
+        lhs, rhs = eq, None
+    ins = lhs.split(",")
+    if len(ins) != len(shapes):
+        raise RuntimeError(f"einsum(): more operands were provided than specified in the equation"
+                           if len(shapes) > len(ins) else
+                           "einsum(): fewer operands were provided than specified in the equation")
+    used = set(eq)
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in used]
+    ell_n = 0
+    for s, shp in zip(ins, shapes):
+        if "..." in s:
+            ell_n = max(ell_n, len(shp) - (len(s) - 3))
+    ell = "".join(spare[:ell_n])
+    out_ins = []
+    for s, shp in zip(ins, shapes):
+        if "..." in s:
+            k = len(shp) - (len(s) - 3)
+            s = s.replace("...", ell[ell_n - k:] if k else "")
+        elif len(s) != len(shp):
+            raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does "
+                               f"not match the number of dimensions ({len(shp)}) for operand 0 and "
+                               "no ellipsis was given")
+        out_ins.append(s)
+    if rhs is None:
+        letters = "".join(out_ins)
+        rhs = ell + "".join(sorted(c for c in set(letters) if letters.count(c) == 1 and c not in ell))
+    else:
+        rhs = rhs.replace("...", ell)
+    return out_ins, rhs
+
+
+class EinsumBackward0(Node):
+    def backward(self, g):
+        ops = self.saved
+        grads = []
+        for i, (s, t) in enumerate(zip(self.ins, ops)):
+            if not self.rg[i]:
+                grads.append(None)
+                continue
+            others = [o for j, o in enumerate(ops) if j != i]
+            other_s = [x for j, x in enumerate(self.ins) if j != i]
+            avail = set(self.out) | set("".join(other_s))
+            target = "".join(c for c in dict.fromkeys(s) if c in avail)
+            if len(set(s)) != len(s):
+                raise RuntimeError("einsum backward with repeated indices in one operand is not "
+                                   "supported")
+            gi = einsum(",".join([self.out] + other_s) + "->" + target, g, *others)
+            if target != s:  # letters only this operand had: broadcast back
+                shape = []
+                for c in s:
+                    shape.append(gi._data.shape[target.index(c)] if c in target else 1)
+                perm = [target.index(c) for c in s if c in target]
+                gi = gi.permute(perm) if perm != list(range(len(perm))) else gi
+                gi = gi.reshape(shape).expand(self.shapes[i])
+            grads.append(sum_to(gi, self.shapes[i]))
+        return tuple(grads)
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ins, out = _parse_einsum(equation, [o._data.shape for o in operands])
+    xp = xp_of(operands[0])
+    dt = result_dtype(*operands)
+    arrays = [o._data if o._data.dtype == dt.np else o._data.astype(dt.np) for o in operands]
+    eq = ",".join(ins) + "->" + out
+    r = _wrap(arr(xp.einsum(eq, *arrays, optimize=len(arrays) > 2)))
+    if _gs[0] and any(o._rg for o in operands):
+        n = EinsumBackward0(operands)
+        n.save(*operands)
+        n.ins, n.out, n.rg = ins, out, [o._rg for o in operands]
+        n.shapes = [o._data.shape for o in operands]
+        attach(r, n)
+    return r
+
+
+def tensordot(a, b, dims=2):
+    if isinstance(dims, int):
+        ax_a = list(range(a.dim() - dims, a.dim()))
+        ax_b = list(range(dims))
+    else:
+        ax_a, ax_b = [list(x) if not isinstance(x, int) else [x] for x in dims]
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    sa = [next(letters) for _ in range(a.dim())]
+    sb = [next(letters) for _ in range(b.dim())]
+    for i, j in zip(ax_a, ax_b):
+        sb[j % b.dim()] = sa[i % a.dim()]
+    out = [c for i, c in enumerate(sa) if i not in [x % a.dim() for x in ax_a]] + \
+          [c for j, c in enumerate(sb) if j not in [x % b.dim() for x in ax_b]]
+    return einsum("".join(sa) + "," + "".join(sb) + "->" + "".join(out), a, b)
+
+
+def kron(a, b):
+    r = einsum("ij,kl->ikjl", a.reshape(a.shape[0], -1) if a.dim() > 1 else a.reshape(1, -1),
+               b.reshape(b.shape[0], -1) if b.dim() > 1 else b.reshape(1, -1))
+    s = r.shape
+    out = r.reshape(s[0] * s[1], s[2] * s[3])
+    return out.reshape(-1) if a.dim() == 1 and b.dim() == 1 else out
+
+
+def cross(input, other, dim=None):
+    if dim is None:
+        dim = next(i for i, s in enumerate(input.shape) if s == 3)
+    a0, a1, a2 = input.unbind(dim)
+    b0, b1, b2 = other.unbind(dim)
+    from .shape import stack
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
+
+
+# ---------------------------------------------------------------- decompositions (no autograd)
+def _np_linalg(input):
+    return xp_of(input).linalg
+
+
+class InverseBackward0(Node):
+    def backward(self, g):
+        r, = self.saved
+        return -(r.mT @ g @ r.mT),
+
+
+def inverse(input):
+    try:
+        r = _wrap(_np_linalg(input).inv(input._data))
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be "
+                           "completed because the input matrix is singular.") from None
+    if _gs[0] and input._rg:
+        n = InverseBackward0((input,))
+        from ..autograd.graph import SavedOutput
+        n.save(SavedOutput(r))
+        attach(r, n)
+    return r
+
+
+class LinalgDetBackward0(Node):
+    def backward(self, g):
+        x, r = self.saved
+        return (g * r).unsqueeze(-1).unsqueeze(-1) * inverse(x).mT,
+
+
+def det(input):
+    r = _wrap(arr(_np_linalg(input).det(input._data)))
+    if _gs[0] and input._rg:
+        n = LinalgDetBackward0((input,))
+        from ..autograd.graph import SavedOutput
+        n.save(input, SavedOutput(r))
+        attach(r, n)
+    return r
+
+
+def solve(A, B_):
+    return matmul(inverse(A), B_) if B_.dim() > 1 else mv(inverse(A), B_)
+
+
+def qr(input, mode="reduced"):
+    q, r = _np_linalg(input).qr(input._data, mode=mode)
+    from .common import return_type
+    return return_type("qr", (_wrap(q), _wrap(r)), ("Q", "R"))
+
+
+def svd(input, full_matrices=True):
+    u, s, vh = _np_linalg(input).svd(input._data, full_matrices=full_matrices)
+    from .common import return_type
+    return return_type("svd", (_wrap(u), _wrap(s), _wrap(vh)), ("U", "S", "Vh"))
+
+
+def eigh(input, UPLO="L"):
+    w, v = _np_linalg(input).eigh(input._data, UPLO=UPLO)
+    from .common import return_type
+    return return_type("eigh", (_wrap(w), _wrap(v)), ("eigenvalues", "eigenvectors"))
+
+
+def cholesky(input, upper=False):
+    L = _np_linalg(input).cholesky(input._data)
+    return _wrap(L.swapaxes(-1, -2).conj() if upper else L)
+
+
+def matrix_rank(input):
+    return _wrap(np.asarray(_np_linalg(input).matrix_rank(input._data)).astype(np.int64))
+
+
+def pinv(input):
+    return _wrap(_np_linalg(input).pinv(input._data))
+
+
+def matrix_power(input, n):
+    if n == 0:
+        from .creation import eye
+        return eye(input.shape[-1], dtype=input.dtype).expand_as(input)
+    if n < 0:
+        input, n = inverse(input), -n
+    r = input
+    for _ in range(n - 1):
+        r = matmul(r, input)
+    return r

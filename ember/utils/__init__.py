@@ -1,0 +1,1 @@
+"""``ember.utils``: data loading, checkpoints helpers, TensorBoard."""

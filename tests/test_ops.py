@@ -1,0 +1,83 @@
+"""Core ops against PyTorch: values, dtypes, shapes and gradients."""
+import numpy as np
+import pytest
+
+from oracle import check_op
+
+r = np.random.default_rng(0)
+A = r.standard_normal((3, 4)).astype(np.float32)
+Bm = r.standard_normal((4, 5)).astype(np.float32)
+C = r.standard_normal((3, 4)).astype(np.float32)
+P = np.abs(A) + 0.5
+
+tests = {
+ 'add': (lambda T,a,b: a+b, A, C),
+ 'add_bcast': (lambda T,a,b: a+b, A, C[0]),
+ 'sub': (lambda T,a,b: a-b*2, A, C),
+ 'mul': (lambda T,a,b: a*b, A, C),
+ 'div': (lambda T,a,b: a/b, A, P),
+ 'rdiv': (lambda T,a: 1/a, P),
+ 'pow': (lambda T,a: a**3, A),
+ 'powt': (lambda T,a,b: a**b, P, C),
+ 'rpow': (lambda T,a: 2**a, A),
+ 'matmul': (lambda T,a,b: a@b, A, Bm),
+ 'exp': (lambda T,a: T.exp(a), A),
+ 'log': (lambda T,a: T.log(a), P),
+ 'sigmoid': (lambda T,a: T.sigmoid(a), A),
+ 'tanh': (lambda T,a: a.tanh(), A),
+ 'relu': (lambda T,a: a.relu(), A),
+ 'sum': (lambda T,a: a.sum(), A),
+ 'sum1': (lambda T,a: a.sum(1, keepdim=True), A),
+ 'mean': (lambda T,a: a.mean(0), A),
+ 'max': (lambda T,a: a.max(), A),
+ 'maxdim': (lambda T,a: a.max(1), A),
+ 'std': (lambda T,a: a.std(1), A),
+ 'var': (lambda T,a: a.var(), A),
+ 'norm': (lambda T,a: a.norm(), A),
+ 'lse': (lambda T,a: T.logsumexp(a, 1), A),
+ 'cumsum': (lambda T,a: a.cumsum(1), A),
+ 'cumprod': (lambda T,a: a.cumprod(1), A),
+ 'prod': (lambda T,a: a.prod(1), A),
+ 'view': (lambda T,a: a.view(4,3)*2, A),
+ 'T': (lambda T,a: a.T @ a, A),
+ 'perm': (lambda T,a: a.reshape(3,2,2).permute(2,0,1), A),
+ 'cat': (lambda T,a,b: T.cat([a,b],1), A, C),
+ 'stack': (lambda T,a,b: T.stack([a,b],1), A, C),
+ 'split': (lambda T,a: a.split(2, 1)[1]*3, A),
+ 'chunk': (lambda T,a: a.chunk(2, 0)[0]*3, A),
+ 'unbind': (lambda T,a: a.unbind(1)[2]*3, A),
+ 'index': (lambda T,a: a[1:, ::2], A),
+ 'index_adv': (lambda T,a: a[[0,2,0]], A),
+ 'index_mask': (lambda T,a: a[a>0], A),
+ 'gather': (lambda T,a: a.gather(1, T.tensor([[0,1],[2,3],[1,1]])), A),
+ 'where': (lambda T,a,b: T.where(a>0, a, b), A, C),
+ 'clamp': (lambda T,a: a.clamp(-0.5, 0.5), A),
+ 'abs': (lambda T,a: a.abs(), A),
+ 'sqrt': (lambda T,a: a.sqrt(), P),
+ 'expand': (lambda T,a: a[0].expand(3,4)*a, A),
+ 'squeeze': (lambda T,a: a.unsqueeze(0).squeeze(0), A),
+ 'flip': (lambda T,a: a.flip(0), A),
+ 'roll': (lambda T,a: a.roll(1, 1), A),
+ 'tril': (lambda T,a: a.tril(), A),
+ 'sort': (lambda T,a: a.sort(1), A),
+ 'topk': (lambda T,a: a.topk(2, 1), A),
+ 'einsum': (lambda T,a,b: T.einsum('ij,jk->ik', a, b), A, Bm),
+ 'repeat': (lambda T,a: a.repeat(2,1), A),
+ 'masked_fill': (lambda T,a: a.masked_fill(a<0, 0.), A),
+ 'index_select': (lambda T,a: a.index_select(1, T.tensor([0,2])), A),
+ 'amax': (lambda T,a: a.amax(1), A),
+ 'median': (lambda T,a: a.median(1), A),
+ 'maximum': (lambda T,a,b: T.maximum(a,b), A, C),
+ 'bmm': (lambda T,a,b: T.bmm(a.reshape(1,3,4), b.reshape(1,4,5)), A, Bm),
+ 'mv': (lambda T,a,b: T.mv(a, b[:,0]), A, Bm),
+ 'addmm': (lambda T,a,b,c: T.addmm(c[0,:], a, b[:, :4]), A, Bm, C),
+ 'erf': (lambda T,a: T.erf(a), A),
+ 'lerp': (lambda T,a,b: T.lerp(a, b, 0.3), A, C),
+ 'scatter_add': (lambda T,a: T.zeros(3,5).scatter_add(1, T.tensor([[0,1,1,4]]*3), a), A),
+}
+
+
+@pytest.mark.parametrize("name", sorted(tests))
+def test_op_matches_torch(name):
+    fn, *arrays = tests[name]
+    check_op(fn, *arrays, rtol=1e-4, atol=1e-5)
