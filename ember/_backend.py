@@ -89,6 +89,8 @@ def to_dtype(d):
             return _BY_NAME[name]
         if name in ALIASES:
             return ALIASES[name]
+    if isinstance(getattr(d, "dtype", None), dtype):  # ember.FloatTensor and friends
+        return d.dtype
     return from_numpy_dtype(d)
 
 

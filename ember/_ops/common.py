@@ -104,6 +104,8 @@ def operands(a, b):
             bd = b._data
             if type(ad) is not type(bd):
                 ad, bd = _cross_device(ad, bd)
+            if ad.shape != bd.shape:
+                check_broadcast(ad.shape, bd.shape)
             if ad.dtype == bd.dtype:
                 return ad, bd, ad.dtype
         elif isinstance(b, float) and ad.dtype.kind == "f":
@@ -119,6 +121,15 @@ def operands(a, b):
         raise TypeError("expected a Tensor operand")
     dt = result_dtype(a, b)
     return _cast(a, dt), _cast(b, dt), dt.np
+
+
+def check_broadcast(sa, sb):
+    """torch's error for shapes that do not broadcast."""
+    for i in range(1, min(len(sa), len(sb)) + 1):
+        a, b = sa[-i], sb[-i]
+        if a != b and a != 1 and b != 1:
+            raise RuntimeError(f"The size of tensor a ({a}) must match the size of tensor b ({b}) "
+                               f"at non-singleton dimension {max(len(sa), len(sb)) - i}")
 
 
 def _cast(x, dt):

@@ -74,9 +74,13 @@ def getitem(self, idx):
         n = d.shape[0]
         if not -n <= idx < n:
             raise IndexError(f"index {idx} is out of bounds for dimension 0 with size {n}")
-        return make_view(self, d[idx], SelectBackward0, shape=d.shape, idx=idx)
+        return make_view(self, d[idx, ...], SelectBackward0, shape=d.shape, idx=idx)
     parts, basic = normalize_index(self, idx)
     d = self._data
+    if basic:  # a trailing ... makes NumPy return a 0-d view, never a scalar
+        parts = (parts if isinstance(parts, tuple) else (parts,))
+        if Ellipsis not in parts:
+            parts = parts + (Ellipsis,)
     try:
         a = d[parts]
     except IndexError as e:
@@ -325,7 +329,7 @@ def index_select(input, dim, index):
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     if index._data.dtype.kind not in "iu":
-        raise IndexError("index_select(): Expected dtype int32/int64 for index")
+        raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
     if index._data.ndim > 1:
         raise IndexError("index_select(): Index is supposed to be a vector")
     i = index._data.reshape(-1)

@@ -156,6 +156,13 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         r *= alpha
     i = input._data
     if beta != 0:
+        if i.shape != r.shape:
+            from .common import check_broadcast
+            check_broadcast(r.shape, i.shape)
+            if len(i.shape) > 2 or np.broadcast_shapes(i.shape, r.shape) != r.shape:
+                raise RuntimeError(f"The expanded size of the tensor ({r.shape[-1]}) must match the "
+                                   f"existing size ({i.shape[-1]}) at non-singleton dimension 1.  "
+                                   f"Target sizes: {list(r.shape)}.  Tensor sizes: {list(i.shape)}")
         if i.dtype != r.dtype:
             raise RuntimeError(f"self and mat2 must have the same dtype, but got "
                                f"{input.dtype.name.capitalize()} and {mat2.dtype.name.capitalize()}")

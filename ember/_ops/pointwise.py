@@ -36,6 +36,10 @@ class _Binary(Node):
         return self
 
 
+def _tensors_only(*xs):
+    return tuple(x if isinstance(x, Tensor) else None for x in xs)
+
+
 def _record2(r, cls, a, b, save=None, **attrs):
     if _gs[0] and (_rg(a) or _rg(b)):
         n = cls((a if _is_t(a) else None, b if _is_t(b) else None))._set(a, b)
@@ -174,6 +178,7 @@ def _trunc_divide(input, other):
 class RemainderBackward0(_Binary):
     def backward(self, g):
         a, b = self.saved
+        a, b = (self.sa if a is None else a), (self.sb if b is None else b)
         gb = None
         if self.mb is not None:
             gb = grad_for(-g * floor_divide(a, b), self.mb)
@@ -184,12 +189,14 @@ def remainder(input, other):
     ad, bd, dt = operands(input, other)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = _wrap(arr(ad % bd))
-    return _record2(r, RemainderBackward0, input, other, save=(input, other))
+    return _record2(r, RemainderBackward0, input, other, save=_tensors_only(input, other),
+                    sa=input, sb=other)
 
 
 class FmodBackward0(_Binary):
     def backward(self, g):
         a, b = self.saved
+        a, b = (self.sa if a is None else a), (self.sb if b is None else b)
         gb = grad_for(-g * _trunc_divide(a, b), self.mb) if self.mb is not None else None
         return grad_for(g, self.ma), gb
 
@@ -199,7 +206,8 @@ def fmod(input, other):
     xp = xp_of(input) if _is_t(input) else xp_of(other)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = _wrap(arr(xp.fmod(ad, bd)))
-    return _record2(r, FmodBackward0, input, other, save=(input, other))
+    return _record2(r, FmodBackward0, input, other, save=_tensors_only(input, other),
+                    sa=input, sb=other)
 
 
 class PowBackward0(_Binary):

@@ -640,7 +640,7 @@ def select(input, dim, index):
         raise IndexError(f"select(): index {index} out of range for tensor of size {list(d.shape)} "
                          f"at dimension {dim}")
     index = index % n
-    idx = (slice(None),) * dim + (index,)
+    idx = (slice(None),) * dim + (index, Ellipsis)
     return make_view(input, d[idx], SelectBackward0, shape=d.shape, dim=dim, index=index)
 
 
@@ -710,7 +710,9 @@ class DiagonalBackward0(Node):
     def backward(self, g):
         from .creation import zeros
         z = zeros(self.shape, dtype=g.dtype, device=g.device)
-        z[_diag_index(self.shape, self.offset, self.d1, self.d2)] = g.movedim(-1, 0) if g.dim() > 1 else g
+        # NumPy puts the indexed diagonal in place of d1/d2 when adjacent, else first
+        at = min(self.d1, self.d2) if abs(self.d1 - self.d2) == 1 else 0
+        z[_diag_index(self.shape, self.offset, self.d1, self.d2)] = g.movedim(-1, at)
         return z,
 
 
@@ -727,6 +729,10 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d = input._data
     d1, d2 = _wrap_dim(dim1, d.ndim), _wrap_dim(dim2, d.ndim)
     a = xp_of(input).diagonal(d, offset, d1, d2)
+    if type(d) is np.ndarray:  # NumPy's diagonal is read-only; torch's is a writable view
+        start = [slice(None)] * d.ndim
+        start[d1], start[d2] = slice(max(-offset, 0), None), slice(max(offset, 0), None)
+        a = np.lib.stride_tricks.as_strided(d[tuple(start)], a.shape, a.strides)
     return make_view(input, a, DiagonalBackward0, shape=d.shape, offset=offset, d1=d1, d2=d2)
 
 
@@ -754,8 +760,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     n = d.shape[-1] + abs(offset)
     shape = d.shape[:-1] + (n, n)
     z = zeros(shape, dtype=input.dtype, device=input.device)
-    idx = _diag_index(shape, offset, len(shape) - 2, len(shape) - 1)
-    z[idx] = input.movedim(-1, 0) if d.ndim > 1 else input
+    z[_diag_index(shape, offset, len(shape) - 2, len(shape) - 1)] = input
     return z
 
 
