@@ -108,6 +108,10 @@ def operands(a, b):
                 check_broadcast(ad.shape, bd.shape)
             if ad.dtype == bd.dtype:
                 return ad, bd, ad.dtype
+            if ad.ndim and bd.ndim:  # both dimensioned: plain promotion
+                dt = B._PROMOTE[B._BY_NP[ad.dtype], B._BY_NP[bd.dtype]].np
+                return (ad if ad.dtype == dt else ad.astype(dt),
+                        bd if bd.dtype == dt else bd.astype(dt), dt)
         elif isinstance(b, float) and ad.dtype.kind == "f":
             return ad, b, ad.dtype
         elif type(b) is int and ad.dtype.kind in "fi" and -2**31 < b < 2**31:
@@ -188,6 +192,10 @@ def dims_arg(dim, ndim):
 
 def shape_arg(size):
     """Accept ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(torch.Size)``."""
+    if len(size) == 1 and type(size[0]) is tuple:  # the internal fast path
+        size = size[0]
+        if all(type(s) is int for s in size):
+            return size
     if len(size) == 1 and not isinstance(size[0], (int, np.integer)):
         size = size[0]
     if isinstance(size, Tensor):

@@ -20,8 +20,8 @@ def _dtype_check(a, b, name):
 class MmBackward0(Node):
     def backward(self, g):
         a, b = self.saved
-        ga = sum_to(g @ b.mT, a._data.shape) if self.ma else None
-        gb = sum_to(a.mT @ g, b._data.shape) if self.mb else None
+        ga = sum_to(g @ b.mT, self.shape_a) if self.ma else None
+        gb = sum_to(a.mT @ g, self.shape_b) if self.mb else None
         return ga, gb
 
 
@@ -33,6 +33,7 @@ def _mm_record(r, cls, a, b):
         n = cls((a, b))
         n.save(a if b._rg else None, b if a._rg else None)
         n.ma, n.mb = a._rg, b._rg
+        n.shape_a, n.shape_b = a._data.shape, b._data.shape
         attach(r, n)
     return r
 
@@ -59,6 +60,9 @@ def matmul(input, other, *, out=None):
                            f"{list(b.shape[:-2]) + [a.shape[-1]]} but got: {list(b.shape[:-1])}.")
     if a.ndim == 1 or b.ndim == 1:
         return _matmul_vec(input, other)
+    if a.shape[:-2] != b.shape[:-2]:
+        from .common import check_broadcast
+        check_broadcast(a.shape[:-2], b.shape[:-2])
     r = _wrap(arr(a @ b))
     if out is not None:
         out._data[...] = r._data

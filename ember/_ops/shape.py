@@ -36,6 +36,12 @@ def _record(r, node_cls, inputs, **attrs):
 
 
 def infer_size(shape, numel):
+    if -1 not in shape:
+        n = 1
+        for s in shape:
+            n *= s
+        if n == numel and min(shape, default=0) >= 0:
+            return shape
     shape = list(shape)
     neg = [i for i, s in enumerate(shape) if s == -1]
     if len(neg) > 1:

@@ -9,17 +9,18 @@ from .engine import run_backward
 
 
 def _make_grads(outputs, grad_outputs):
-    from .._ops.creation import ones_like
-    from .._tensor import Tensor
+    from .._tensor import Tensor, _wrap
+    from .._backend import array_module
     res = []
     for o, g in zip(outputs, grad_outputs):
         if g is None:
-            if o._data.size != 1:
+            d = o._data
+            if d.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if o._data.dtype.kind not in "fc":
+            if d.dtype.kind not in "fc":
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs but "
                                    f"got {o.dtype}")
-            g = ones_like(o)
+            g = _wrap(array_module(d).ones(d.shape, d.dtype))
         elif not isinstance(g, Tensor):
             from .._ops.creation import tensor
             g = tensor(g, dtype=o.dtype, device=o.device)
@@ -31,10 +32,9 @@ def _make_grads(outputs, grad_outputs):
 
 
 def _seq(x):
-    from .._tensor import Tensor
     if x is None:
         return None
-    return [x] if isinstance(x, Tensor) else list(x)
+    return [x] if hasattr(x, "_data") else list(x)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None,

@@ -113,29 +113,14 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
     ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = bool(create_graph)
+    anomaly = anomaly_mode._enabled[0]
     try:
         while ready:
             node = ready.pop()
             grads = buffers.pop(node)
-            if node._pre_hooks:
-                grads = _run_pre_hooks(node, grads)
-            if node._retained:
-                for nr, ref in list(node._retained.items()):
-                    t = ref()
-                    if t is not None and grads[nr] is not None:
-                        t._add_grad(grads[nr] if create_graph else grads[nr].detach(), shared)
-            if capture:
-                for nr in range(len(grads)):
-                    for i in capture.get((node, nr), ()):
-                        if grads[nr] is not None:
-                            g = grads[nr]
-                            if isinstance(node, AccumulateGrad) and node.variable._hooks:
-                                for hook in node.variable._hooks:
-                                    r = hook(g)
-                                    if r is not None:
-                                        g = r
-                            results[i] = g
-            if isinstance(node, AccumulateGrad):
+            if node._pre_hooks is not None or node._retained is not None or capture:
+                grads = _observe(node, grads, capture, results, create_graph, shared)
+            if type(node) is AccumulateGrad:
                 if accumulate_into_grad and (inputs is None or (node, 0) in capture):
                     g = grads[0]
                     if g is not None:
@@ -143,30 +128,36 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                 continue
             if need is not None and node not in need:
                 continue
-            if all(g is None for g in grads):
+            if node.num_outputs == 1:
+                g0 = grads[0]
+                in_grads = (None,) * len(node.next_functions) if g0 is None else node.backward(g0)
+            elif all(g is None for g in grads):
                 in_grads = (None,) * len(node.next_functions)
             else:
-                in_grads = _call(node, grads)
+                in_grads = node.backward(*grads)
+            if type(in_grads) is not tuple:
+                in_grads = (in_grads,)
+            if anomaly:
+                _check_nan(node, in_grads)
             if node._hooks:
                 for hook in node._hooks:
                     r = hook(in_grads, tuple(grads))
                     if r is not None:
                         in_grads = tuple(r)
-            if not retain_graph:
+            if not retain_graph and node._saved is not None:
                 node.release()
             for (nxt, nr), g in zip(node.next_functions, in_grads):
                 if nxt is None:
                     continue
+                buf = buffers.get(nxt)
+                if buf is None:
+                    buf = buffers[nxt] = [None] * nxt.num_outputs
                 if g is not None:
-                    buf = buffers.get(nxt)
-                    if buf is None:
-                        buf = buffers[nxt] = [None] * nxt.num_outputs
-                    _accumulate(buf, nr, g)
+                    old = buf[nr]
+                    buf[nr] = g if old is None else old + g
                 d = deps[nxt] - 1
                 deps[nxt] = d
                 if d == 0:
-                    if nxt not in buffers:
-                        buffers[nxt] = [None] * nxt.num_outputs
                     ready.append(nxt)
     finally:
         grad_mode._state[0] = prev_mode
@@ -178,6 +169,30 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
                     "Set allow_unused=True if this is the desired behavior.")
         return results
     return None
+
+
+def _observe(node, grads, capture, results, create_graph, shared):
+    """Tensor hooks, retain_grad and autograd.grad's capture points of a node."""
+    if node._pre_hooks:
+        grads = _run_pre_hooks(node, grads)
+    if node._retained:
+        for nr, ref in list(node._retained.items()):
+            t = ref()
+            if t is not None and grads[nr] is not None:
+                t._add_grad(grads[nr] if create_graph else grads[nr].detach(), shared)
+    if capture:
+        for nr in range(len(grads)):
+            for i in capture.get((node, nr), ()):
+                g = grads[nr]
+                if g is None:
+                    continue
+                if type(node) is AccumulateGrad and node.variable._hooks:
+                    for hook in node.variable._hooks:
+                        r = hook(g)
+                        if r is not None:
+                            g = r
+                results[i] = g
+    return grads
 
 
 def _run_pre_hooks(node, grads):
@@ -194,16 +209,11 @@ def _run_pre_hooks(node, grads):
     return grads
 
 
-def _call(node, grads):
-    out = node.backward(*grads) if node.num_outputs > 1 else node.backward(grads[0])
-    if not isinstance(out, tuple):
-        out = (out,)
-    if anomaly_mode._enabled[0]:
-        for i, g in enumerate(out):
-            if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
-                if node._trace:
-                    warnings.warn(
-                        f"Error detected in {node.name()}. Traceback of forward call that caused "
-                        "the error:\n" + "".join(node._trace), RuntimeWarning, stacklevel=2)
-                raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
-    return out
+def _check_nan(node, out):
+    for i, g in enumerate(out):
+        if g is not None and g.dtype.is_floating_point and bool(g.isnan().any()):
+            if node._trace:
+                warnings.warn(
+                    f"Error detected in {node.name()}. Traceback of forward call that caused "
+                    "the error:\n" + "".join(node._trace), RuntimeWarning, stacklevel=3)
+            raise RuntimeError(f"Function '{node.name()}' returned nan values in its {i}th output.")
