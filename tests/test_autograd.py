@@ -409,3 +409,35 @@ def test_functional_jacobian_hessian():
     je = E.autograd.functional.jacobian(lambda t: t * t, E.tensor(x))
     jt = torch.autograd.functional.jacobian(lambda t: t * t, torch.tensor(x))
     assert_close(je, jt)
+
+
+def test_inplace_through_views_copyslices():
+    def f(L):
+        w = L.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        x = w * 2
+        x[1:] += 5 * w[:2]  # __iadd__ on a view of a non-leaf
+        y = x.view(3, 1)
+        y[0, 0] = w[2] ** 2  # setitem through a view
+        h = L.zeros(2, 3)
+        h[0][1:] = w[:2]  # a view of a plain tensor receives a value that requires grad
+        out = (x * L.tensor([1.0, 2.0, 3.0])).sum() + (h * 3).sum() + y.sum()
+        out.backward()
+        return w.grad, x, h
+    e, t = both(f)
+    for a, b in zip(e, t):
+        assert_close(a, b)
+    assert repr(e[1]).endswith("grad_fn=<CopySlices>)")
+    with pytest.raises(RuntimeError, match="view of a leaf Variable"):
+        w = E.ones(3, requires_grad=True)
+        w[0:2].mul_(2)
+
+
+def test_gradcheck_inplace_view_write():
+    def f(a, b):
+        x = a * 1.0
+        x[:, 1].mul_(b[:, 0])
+        x.t()[2:] += b[:, 2:].t() ** 2
+        return x
+    a, b = _inputs(7)
+    assert E.autograd.gradcheck(f, (a, b))
+    assert E.autograd.gradgradcheck(f, (a, b))

@@ -236,12 +236,14 @@ def inplace_result(self, result):
     if result._data.shape != self._data.shape:
         raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
                            f"broadcast shape {list(result._data.shape)}")
+    root = self._base
+    if root is not None and (root._rg or result._rg):
+        from .shape import rebase_view_history
+        rebase_view_history(self, result)
+        return self
     self._data[...] = result._data
     self._bump_version()
     if result._rg:
-        if self._base is not None and self._base._rg:
-            raise RuntimeError("in-place operations on views of tensors that require grad are "
-                               "not supported by ember yet; use an out-of-place operation")
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
         self._rg = True

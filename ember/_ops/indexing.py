@@ -160,9 +160,6 @@ def setitem(self, idx, value):
     vrg = isinstance(value, Tensor) and value._rg
     if _gs[0] and (self._rg or vrg):
         check_inplace(self)
-        if self._base is not None and not self._rg:
-            _setitem_view_of_plain(self, parts, value)
-            return
         return inplace_result(self, index_put(snapshot(self), parts, value))
     v = value._data if isinstance(value, Tensor) else value
     if isinstance(value, Tensor) and type(v) is not type(self._data):
@@ -172,12 +169,6 @@ def setitem(self, idx, value):
     except ValueError as e:
         raise RuntimeError(str(e)) from None
     self._bump_version()
-
-
-def _setitem_view_of_plain(view, parts, value):
-    """Writing a tensor that requires grad into a view of a plain tensor
-    (``h = zeros(..); h[0][1:] = w``): the view gets the history."""
-    inplace_result(view, index_put(snapshot(view), parts, value))
 
 
 def index_put_(self, indices, values, accumulate=False):

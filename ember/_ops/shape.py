@@ -774,6 +774,84 @@ def trace(input):
     return diagonal(input).sum()
 
 
+# ---------------------------------------------------------------- in-place writes through views
+def _geometry(view, root):
+    """Where a view's elements sit inside its (C-contiguous) root, in elements."""
+    if not root.flags.c_contiguous:
+        raise RuntimeError("in-place operation with autograd on a view of a non-contiguous tensor "
+                           "is not supported; call .contiguous() on the base first")
+    from .._tensor import _ptr
+    isz = view.itemsize
+    return ((_ptr(view) - _ptr(root)) // isz, view.shape, tuple(st // isz for st in view.strides))
+
+
+def _strided(a, geom):
+    """The region ``geom`` of array ``a`` (which has the root's shape) as a view."""
+    off, shape, strides = geom
+    flat = a.reshape(-1)
+    isz = a.itemsize
+    xp = np if type(a) is np.ndarray else B.array_module(a)
+    return xp.lib.stride_tricks.as_strided(flat[off:], shape, tuple(st * isz for st in strides))
+
+
+class AsStridedBackward0(Node):
+    def backward(self, g):
+        from .creation import zeros
+        return strided_scatter(zeros(self.shape, dtype=g.dtype, device=g.device), g, self.geom),
+
+
+def as_strided_copy(input, geom):
+    r = _wrap(_strided(input._data, geom).copy())
+    return _record(r, AsStridedBackward0, (input,), shape=input._data.shape, geom=geom)
+
+
+class CopySlices(Node):
+    """The base's history after an in-place write through one of its views."""
+
+    def backward(self, g):
+        from .creation import zeros
+        gb = strided_scatter(g, zeros(self.geom[1], dtype=g.dtype, device=g.device), self.geom) \
+            if self.mb else None
+        gs = as_strided_copy(g, self.geom) if self.ms is not None else None
+        if gs is not None and gs._data.dtype != self.ms:
+            gs = gs.to(B._BY_NP[self.ms])
+        return gb, gs
+
+
+def strided_scatter(base, src, geom):
+    """A copy of ``base`` with region ``geom`` replaced by ``src``."""
+    d = base._data.copy()
+    _strided(d, geom)[...] = src._data
+    r = _wrap(d)
+    return _record(r, CopySlices, (base, src), geom=geom, mb=base._rg,
+                   ms=src._data.dtype if src._rg else None)
+
+
+def rebase_view_history(view, result):
+    """``view`` (of a root that requires grad, or getting a value that does)
+    receives ``result`` in place: the root's history becomes a CopySlices
+    over its old history, and the view becomes a strided view of the new root."""
+    root = view._base
+    if root._rg and root._grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an "
+                           "in-place operation.")
+    geom = _geometry(view._data, root._data)
+    node = CopySlices((root, result))
+    node.geom, node.mb = geom, root._rg
+    node.ms = result._data.dtype if result._rg else None
+    try:
+        view._data[...] = result._data
+    except ValueError as e:
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location. Please clone() the tensor before "
+                           "performing the operation.") from e
+    view._bump_version()
+    root._grad_fn, root._output_nr, root._rg = node, 0, True
+    vn = AsStridedBackward0((root,))
+    vn.shape, vn.geom = root._data.shape, geom
+    view._grad_fn, view._output_nr, view._rg = vn, 0, True
+
+
 def as_strided(input, size, stride, storage_offset=None):
     d = input._data
     base = d
