@@ -42,6 +42,12 @@ def matmul(input, other, *, out=None):
     if not isinstance(input, Tensor) or not isinstance(other, Tensor):
         raise TypeError("matmul(): argument 'input' and 'other' must be Tensor")
     a, b = input._data, other._data
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype == b.dtype \
+            and type(a) is type(b) and out is None:  # the hot path: a plain matrix product
+        r = _wrap(a @ b)
+        if _gs[0] and (input._rg or other._rg):
+            _mm_record(r, MmBackward0, input, other)
+        return r
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")

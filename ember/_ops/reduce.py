@@ -48,9 +48,13 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, out=None):
     if axis is not None:
         dim = axis
     d = input._data
-    dims, given = _reduce_args(input, dim, keepdim, "sum")
-    r = _wrap(arr(d.sum(axis=dims if d.ndim else None, keepdims=bool(keepdim),
-                        dtype=_sum_dtype(input, dtype))))
+    if dim is None and not keepdim and dtype is None and d.dtype.kind in "fc":
+        dims, given = tuple(range(d.ndim)), None  # the hot path: a float total
+        r = _wrap(arr(d.sum()))
+    else:
+        dims, given = _reduce_args(input, dim, keepdim, "sum")
+        r = _wrap(arr(d.sum(axis=dims if d.ndim else None, keepdims=bool(keepdim),
+                            dtype=_sum_dtype(input, dtype))))
     if _gs[0] and input._rg:
         n = (SumBackward0 if given is None else SumBackward1)((input,))
         n.shape, n.dims, n.keepdim = d.shape, (dims if d.ndim else ()), keepdim
