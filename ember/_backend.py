@@ -337,18 +337,33 @@ class Generator:
     def initial_seed(self):
         return self._seed
 
+    # The state is plain bytes, never a pickle: states travel inside
+    # checkpoints, and set_state must not run code from a file.
+    _STATE_BYTES = 56  # seed (16, signed), PCG64 state (16), inc (16), has_uint32 (4), uinteger (4)
+
     def get_state(self):
         from . import _tensor
-        import pickle
-        raw = np.frombuffer(pickle.dumps((self._seed, self._rng.bit_generator.state)), dtype=np.uint8)
-        return _tensor.Tensor._wrap(raw.copy())
+        st = self._rng.bit_generator.state
+        raw = (self._seed.to_bytes(16, "little", signed=True)
+               + st["state"]["state"].to_bytes(16, "little")
+               + st["state"]["inc"].to_bytes(16, "little")
+               + st["has_uint32"].to_bytes(4, "little") + st["uinteger"].to_bytes(4, "little"))
+        return _tensor.Tensor._wrap(np.frombuffer(raw, dtype=np.uint8).copy())
 
     def set_state(self, state):
-        import pickle
-        seed, st = pickle.loads(bytes(state.numpy().tobytes()))
-        self._seed = seed
+        raw = state.numpy().tobytes() if state.dtype is uint8 else b""
+        if len(raw) != self._STATE_BYTES:
+            raise RuntimeError(f"Expected a generator state of {self._STATE_BYTES} bytes (a uint8 "
+                               f"tensor from get_state()), got {state.dtype} of {state.numel()} "
+                               "elements")
+        self._seed = int.from_bytes(raw[:16], "little", signed=True)
         self._rng = np.random.default_rng()
-        self._rng.bit_generator.state = st
+        self._rng.bit_generator.state = {
+            "bit_generator": "PCG64",
+            "state": {"state": int.from_bytes(raw[16:32], "little"),
+                      "inc": int.from_bytes(raw[32:48], "little")},
+            "has_uint32": int.from_bytes(raw[48:52], "little"),
+            "uinteger": int.from_bytes(raw[52:56], "little")}
         return self
 
     @property
