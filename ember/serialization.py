@@ -89,12 +89,10 @@ class _ForeignDtype:
 
 
 _BFLOAT16 = _ForeignDtype("bfloat16", 2)
-_FOREIGN = {d.name: d for d in (
-    _BFLOAT16, _ForeignDtype("uint16", 2), _ForeignDtype("uint32", 4), _ForeignDtype("uint64", 8),
-    _ForeignDtype("complex32", 4), _ForeignDtype("float8_e4m3fn", 1), _ForeignDtype("float8_e5m2", 1),
-    _ForeignDtype("float8_e4m3fnuz", 1), _ForeignDtype("float8_e5m2fnuz", 1),
-    _ForeignDtype("float8_e8m0fnu", 1), _ForeignDtype("qint8", 1), _ForeignDtype("quint8", 1),
-    _ForeignDtype("qint32", 4), _ForeignDtype("quint4x2", 1), _ForeignDtype("quint2x4", 1))}
+_FOREIGN = {d.name: d for d in [_BFLOAT16] + [_ForeignDtype(n, size) for n, size in (
+    ("uint16", 2), ("uint32", 4), ("uint64", 8), ("complex32", 4), ("float8_e4m3fn", 1),
+    ("float8_e5m2", 1), ("float8_e4m3fnuz", 1), ("float8_e5m2fnuz", 1), ("float8_e8m0fnu", 1),
+    ("qint8", 1), ("quint8", 1), ("qint32", 4), ("quint4x2", 1), ("quint2x4", 1))]}
 # torch's alias names as they may appear in files
 _DTYPE_ALIASES = {"float": B.float32, "double": B.float64, "half": B.float16, "long": B.int64,
                   "int": B.int32, "short": B.int16, "cfloat": B.complex64,
@@ -254,7 +252,8 @@ class _Pickler(pickle._Pickler):
             if state:
                 return (_global("torch._utils", "_rebuild_parameter_with_state"),
                         (data, t._rg, collections.OrderedDict(), state))
-            return _global("torch._utils", "_rebuild_parameter"), (data, t._rg, collections.OrderedDict())
+            return (_global("torch._utils", "_rebuild_parameter"),
+                    (data, t._rg, collections.OrderedDict()))
         ref, offset, stride = self.table.locate(t._data, t.dtype)
         args = (ref, offset, Size(t._data.shape), stride, t._rg, collections.OrderedDict())
         rebuild = _global("torch._utils", "_rebuild_tensor_v2")
@@ -554,7 +553,8 @@ def _unsupported_rebuild(kind):
 def _encode(obj, encoding="latin1"):
     """``_codecs.encode`` as protocol 2 uses it for bytes (latin-1 only)."""
     if encoding not in ("latin1", "latin-1") or not isinstance(obj, str):
-        raise pickle.UnpicklingError(f"_codecs.encode is only allowed with latin1, got {encoding!r}")
+        raise pickle.UnpicklingError(f"_codecs.encode is only allowed with latin1, got "
+                                     f"{encoding!r}")
     return obj.encode("latin1")
 
 

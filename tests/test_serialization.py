@@ -99,8 +99,8 @@ def test_every_dtype_torch_to_ember(tmp_path, dtype):
 def test_zero_dim_empty_and_strided_views_both_ways(tmp_path):
     x = ember.arange(24.).reshape(2, 3, 4)
     obj = {"0d": ember.tensor(7), "empty": ember.zeros(0, 3), "empty2": x[:, 3:],
-           "perm": x.permute(2, 0, 1), "step": x[:, ::2, 1::3], "expand": ember.arange(3.).expand(4, 3),
-           "narrow": x.narrow(2, 1, 2), "row": x[1, 2]}
+           "perm": x.permute(2, 0, 1), "step": x[:, ::2, 1::3],
+           "expand": ember.arange(3.).expand(4, 3), "narrow": x.narrow(2, 1, 2), "row": x[1, 2]}
     back = _to_torch_file(obj, tmp_path / "e.pt")
     for k, v in obj.items():
         _same(v, back[k])
@@ -409,6 +409,22 @@ def test_safe_globals_allowlist(tmp_path):
         assert ember.load(path)["p"].x == 3
     finally:
         serialization.clear_safe_globals()
+
+
+def test_rng_state_in_a_checkpoint(tmp_path):
+    ember.manual_seed(3)
+    ember.rand(2)
+    path = tmp_path / "rng.pt"
+    ember.save({"rng_state": ember.get_rng_state()}, path)
+    expected = ember.rand(4)
+    ember.set_rng_state(ember.load(path)["rng_state"])
+    assert ember.equal(ember.rand(4), expected)
+    # a state is plain bytes: a pickle disguised as one is refused, not run
+    marker = tmp_path / "pwned"
+    evil = ember.tensor(list(pickle.dumps(_Evil(marker))), dtype=ember.uint8)
+    with pytest.raises(RuntimeError, match="generator state"):
+        ember.set_rng_state(evil)
+    assert not marker.exists()
 
 
 def test_weights_only_with_pickle_module_is_an_error(tmp_path):

@@ -96,7 +96,8 @@ def test_text_and_tensor(tmp_path):
     (t,) = acc.Tensors("notes/text_summary")
     assert t.step == 1 and t.tensor_proto.string_val == [b"epoch **1** done"]
     proto = acc.Tensors("t")[0].tensor_proto
-    assert [d.size for d in proto.tensor_shape.dim] == [2, 3] and list(proto.int64_val) == list(range(6))
+    assert [d.size for d in proto.tensor_shape.dim] == [2, 3]
+    assert list(proto.int64_val) == list(range(6))
     assert list(acc.Tensors("f")[0].tensor_proto.float_val) == [1.5, -2.0]
 
 
@@ -130,8 +131,8 @@ def test_default_logdir_comment_and_suffix(tmp_path, monkeypatch):
     w.add_scalar("x", 1.0, 0)
     w.close()
     logdir = w.get_logdir()
-    assert re.fullmatch(r"runs/[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_" + re.escape(socket.gethostname())
-                        + r"_lr0\.1", logdir)
+    host = re.escape(socket.gethostname())
+    assert re.fullmatch(r"runs/[A-Z][a-z]{2}\d{2}_\d{2}-\d{2}-\d{2}_" + host + r"_lr0\.1", logdir)
     files = os.listdir(logdir)
     assert len(files) == 1 and "tfevents" in files[0] and files[0].endswith(".ember")
     assert w.log_dir == logdir
