@@ -874,3 +874,22 @@ def test_seed_004_point_17(tmp_path, monkeypatch):
     rebuilt.load_state_dict(loaded["state_dict"])
     x = torch_.randn(2, 784)
     assert torch_.equal(rebuilt(x), model(x))
+
+
+def test_example_checkpoint_resume(tmp_path):
+    nn = _nn()
+    if not hasattr(ember.optim, "Adam") or not hasattr(nn, "Dropout"):
+        pytest.skip("ember.optim.Adam / nn.Dropout are not built yet")
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "checkpoint_resume.py"),
+                          "--epochs", "4", "--resume-from", "2", "--dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "resumed losses identical: True" in out.stdout
+    # the example's checkpoints are PyTorch checkpoints
+    ckpt = torch.load(tmp_path / "checkpoint_epoch2.pt")
+    assert ckpt["epoch"] == 2 and sorted(ckpt["optimizer_state_dict"]["state"]) == [0, 1, 2, 3]
+    model = torch.nn.Sequential(torch.nn.Linear(8, 32), torch.nn.ReLU(), torch.nn.Dropout(0.1),
+                                torch.nn.Linear(32, 1))
+    model.load_state_dict(ckpt["model_state_dict"])
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    opt.load_state_dict(ckpt["optimizer_state_dict"])
