@@ -174,6 +174,8 @@ class _StorageTable:
 
     def locate(self, arr, dtype):
         """``(storage, element offset, element strides)`` of array ``arr``."""
+        if isinstance(arr, np.generic):
+            arr = np.asarray(arr)
         isz = arr.itemsize
         root = _root_array(arr)
         off = _ptr(arr) - _ptr(root)
@@ -255,7 +257,7 @@ class _Pickler(pickle._Pickler):
             return (_global("torch._utils", "_rebuild_parameter"),
                     (data, t._rg, collections.OrderedDict()))
         ref, offset, stride = self.table.locate(t._data, t.dtype)
-        args = (ref, offset, Size(t._data.shape), stride, t._rg, collections.OrderedDict())
+        args = (ref, offset, tuple(t._data.shape), stride, t._rg, collections.OrderedDict())
         rebuild = _global("torch._utils", "_rebuild_tensor_v2")
         if cls is Tensor:
             return rebuild, args
