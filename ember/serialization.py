@@ -1028,7 +1028,7 @@ def _load_legacy(fobj, name, restore, unpickler, kwargs):
         dtype = storage_type.dtype if isinstance(storage_type, _StorageType) else B.uint8
         if key not in storages:
             st = _LoadedStorage(np.empty(numel * dtype.itemsize, np.uint8), dtype, location, swap)
-            storages[key] = (st, restore(st))
+            storages[key] = (st, restore(st))   # restored before its bytes are read
         if view is None:
             return storages[key][1]
         view_key, offset, size = view
@@ -1050,14 +1050,14 @@ def _load_legacy(fobj, name, restore, unpickler, kwargs):
         if nbytes != created.raw.size:
             raise RuntimeError(f"storage {key} of {name} holds {nbytes} bytes, the pickle "
                                f"expects {created.raw.size}: the checkpoint is corrupt")
-        host = created.raw if restored.raw is created.raw or type(restored.raw) is not np.ndarray \
-            else restored.raw
-        if fobj.readinto(memoryview(host)) != nbytes:
+        # read into host memory (the restored storage's own, when it is on the CPU)
+        host = restored if type(restored.raw) is np.ndarray else created
+        if fobj.readinto(memoryview(host.raw)) != nbytes:
             raise RuntimeError(f"{name} is truncated: storage {key} is incomplete")
-        if restored.raw is not host:
-            restored.raw[...] = B.array_module(restored.raw).asarray(host)
-        restored._swap = swap
-        restored.finish()
+        host._swap = swap
+        host.finish()
+        if host is not restored:
+            restored.raw[...] = B.array_module(restored.raw).asarray(host.raw)
         _refresh_widened(restored)
     return obj
 
