@@ -313,6 +313,33 @@ def test_parameters_both_ways(tmp_path):
     assert type(e["p"]) is nn.Parameter and e["p"].requires_grad
 
 
+def test_ember_adam_state_dict_continues_in_torch(tmp_path):
+    nn = _nn()
+    if not hasattr(ember.optim, "Adam"):
+        pytest.skip("ember.optim.Adam is not built yet")
+    ember.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    opt = ember.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(2):
+        opt.zero_grad()
+        model(ember.randn(5, 3)).pow(2).mean().backward()
+        opt.step()
+    t = _to_torch_file({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "e.pt")
+    _assert_same_structure(opt.state_dict(), t["opt"])
+    tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
+    tmodel.load_state_dict(t["model"])
+    topt = torch.optim.Adam(tmodel.parameters(), lr=1e-2)
+    topt.load_state_dict(t["opt"])
+    # one more step in both frameworks on the same batch lands on the same weights
+    x = np.random.default_rng(1).standard_normal((5, 3)).astype(np.float32)
+    for m, o, lib in ((model, opt, ember), (tmodel, topt, torch)):
+        o.zero_grad()
+        m(lib.tensor(x)).pow(2).mean().backward()
+        o.step()
+    for (k, v), tv in zip(model.state_dict().items(), tmodel.state_dict().values()):
+        np.testing.assert_allclose(v.numpy(), tv.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+
+
 def test_torch_whole_model_needs_weights_only_false(tmp_path):
     path = tmp_path / "model.pth"
     torch.save(torch.nn.Linear(3, 2), path)
