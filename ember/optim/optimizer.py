@@ -1,0 +1,435 @@
+"""``Optimizer``: parameter groups, per-parameter state, ``state_dict`` in
+torch's layout, step/state-dict hooks.
+
+Subclasses update the parameters' arrays in place (``p._data``) with
+``out=`` NumPy/CuPy calls, following torch's single-tensor algorithms
+operation for operation so that float32 results agree with torch's.
+"""
+import functools
+import warnings
+from collections import defaultdict
+from copy import deepcopy
+from itertools import chain
+
+import numpy as np
+
+from .. import _backend as B
+from .._tensor import Tensor, _wrap
+from .._utils import typename
+from ..autograd.grad_mode import enable_grad
+from ..autograd.graph import RemovableHandle
+
+__all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
+
+_global_optimizer_pre_hooks = []
+_global_optimizer_post_hooks = []
+
+
+class _RequiredParameter:
+    """Singleton marking an option a param group must give."""
+
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _RequiredParameter()
+
+
+def register_optimizer_step_pre_hook(hook):
+    """``hook(optimizer, args, kwargs) -> None or (args, kwargs)`` before every step."""
+    _global_optimizer_pre_hooks.append(hook)
+    return RemovableHandle(_global_optimizer_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook):
+    """``hook(optimizer, args, kwargs)`` after every step."""
+    _global_optimizer_post_hooks.append(hook)
+    return RemovableHandle(_global_optimizer_post_hooks, hook)
+
+
+def _register(hooks, hook, prepend=False):
+    hooks.insert(0, hook) if prepend else hooks.append(hook)
+    return RemovableHandle(hooks, hook)
+
+
+def _to_scalar(x):
+    """A hyperparameter as a Python number (torch accepts 1-element tensors)."""
+    return x.item() if isinstance(x, Tensor) else x
+
+
+def _scalar_dtype():
+    """dtype of torch's ``step`` counters: float64 only under a float64 default."""
+    return np.float64 if B.get_default_dtype() is B.float64 else np.float32
+
+
+def _step_tensor(value=0.0):
+    """A 0-d CPU counter tensor, as torch keeps ``step`` (and ``mu_product``...)."""
+    return _wrap(np.array(value, _scalar_dtype()))
+
+
+def _steps_to_tensors(opt, *keys):
+    """Counters saved as Python numbers (older checkpoints) become 0-d tensors."""
+    for group in opt.param_groups:
+        for p in group["params"]:
+            s = opt.state.get(p)
+            for k in keys if s else ():
+                if k in s and not isinstance(s[k], Tensor):
+                    s[k] = _step_tensor(float(s[k]))
+
+
+def _real(a):
+    """A complex array as its real view (torch's ``view_as_real``); others unchanged."""
+    if a.dtype.kind != "c":
+        return a
+    return (a if a.ndim else a[None]).view(a.real.dtype)
+
+
+def _check_differentiable(differentiable):
+    if differentiable:
+        raise NotImplementedError("ember optimizers do not support differentiable=True: "
+                                  "updates run on arrays, outside autograd")
+
+
+def _check_tensor_lr(lr):
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+
+
+def _zeros_like(p):
+    """A state tensor of zeros laid out like parameter ``p``."""
+    return _wrap(_xp(p._data).zeros_like(p._data))
+
+
+def _check_fused(fused, foreach, differentiable):
+    if fused:
+        if differentiable:
+            raise RuntimeError("`fused` does not support `differentiable`")
+        if foreach:
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+
+
+def _lerp(xp, m, g, w, tmp):
+    """``m.lerp_(g, w)`` in place with torch's two formulas (by ``|w| < 0.5``)."""
+    xp.subtract(g, m, out=tmp)
+    if abs(w) < 0.5:
+        tmp *= w
+        m += tmp
+    else:
+        tmp *= w - 1
+        xp.add(g, tmp, out=m)
+
+
+def _step_with_hooks(func):
+    """``step`` wrapped to run the global and per-optimizer step hooks."""
+    @functools.wraps(func)
+    def wrapper(self, *args, **kwargs):
+        if _global_optimizer_pre_hooks or self._optimizer_step_pre_hooks:
+            for pre_hook in chain(_global_optimizer_pre_hooks, self._optimizer_step_pre_hooks):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if isinstance(result, tuple) and len(result) == 2:
+                        args, kwargs = result
+                    else:
+                        raise RuntimeError(f"{func} must return None or a tuple of "
+                                           f"(new_args, new_kwargs), but got {result}.")
+        out = func(self, *args, **kwargs)
+        if self._optimizer_step_post_hooks or _global_optimizer_post_hooks:
+            for post_hook in chain(self._optimizer_step_post_hooks, _global_optimizer_post_hooks):
+                post_hook(self, args, kwargs)
+        return out
+    wrapper.hooked = True
+    return wrapper
+
+
+class Optimizer:
+    r"""Base class for all optimizers.
+
+    Args:
+        params (iterable): an iterable of Tensors, of ``(name, Tensor)`` pairs, or
+            of dicts (parameter groups with their own options).
+        defaults (dict): default values of the options, used when a group
+            does not specify them.
+    """
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self._init_hooks()
+        self._patch_step_function()
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got " + typename(params))
+        self.state = defaultdict(dict)
+        self.param_groups = []
+        param_groups = list(params)
+        if len(param_groups) == 0:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(param_groups[0], dict):
+            param_groups = [{"params": param_groups}]
+        for param_group in param_groups:
+            self.add_param_group(param_group)
+
+    def _init_hooks(self):
+        self._optimizer_step_pre_hooks = []
+        self._optimizer_step_post_hooks = []
+        self._optimizer_state_dict_pre_hooks = []
+        self._optimizer_state_dict_post_hooks = []
+        self._optimizer_load_state_dict_pre_hooks = []
+        self._optimizer_load_state_dict_post_hooks = []
+        self._bufs = {}
+
+    def _patch_step_function(self):
+        cls = self.__class__
+        if not getattr(cls.step, "hooked", False):
+            cls.step = _step_with_hooks(cls.step)
+
+    def __getstate__(self):
+        return {"defaults": self.defaults, "state": self.state, "param_groups": self.param_groups}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_bufs" not in self.__dict__:  # unpickled: hooks are not pickled
+            self._init_hooks()
+        self._patch_step_function()
+        self.defaults.setdefault("differentiable", False)
+
+    def __repr__(self):
+        format_string = self.__class__.__name__ + " ("
+        for i, group in enumerate(self.param_groups):
+            format_string += "\n"
+            format_string += f"Parameter Group {i}\n"
+            for key in sorted(group.keys()):
+                if key != "params":
+                    format_string += f"    {key}: {group[key]}\n"
+        format_string += ")"
+        return format_string
+
+    # ------------------------------------------------------------------ hooks
+    def register_step_pre_hook(self, hook):
+        return _register(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook):
+        return _register(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook, prepend=False):
+        return _register(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend=False):
+        return _register(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend=False):
+        return _register(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend=False):
+        return _register(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
+    # ------------------------------------------------------------- state dict
+    def state_dict(self):
+        """``{'state': {id: {...}}, 'param_groups': [{..., 'params': [ids]}]}``
+        with integer ids numbering the parameters in group order."""
+        for pre_hook in self._optimizer_state_dict_pre_hooks:
+            pre_hook(self)
+        param_mappings = {}
+        start_index = 0
+
+        def pack_group(group):
+            nonlocal start_index
+            packed = {k: v for k, v in group.items() if k != "params"}
+            param_mappings.update({id(p): i for i, p in enumerate(group["params"], start_index)
+                                   if id(p) not in param_mappings})
+            packed["params"] = [param_mappings[id(p)] for p in group["params"]]
+            start_index += len(packed["params"])
+            return packed
+
+        param_groups = [pack_group(g) for g in self.param_groups]
+        packed_state = {(param_mappings[id(k)] if isinstance(k, Tensor) else k): v
+                        for k, v in self.state.items()}
+        state_dict = {"state": packed_state, "param_groups": param_groups}
+        for post_hook in self._optimizer_state_dict_post_hooks:
+            result = post_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        return state_dict
+
+    @staticmethod
+    def _process_value_according_to_param_policy(param, value, param_id, param_groups, key=None):
+        fused = capturable = False
+        for pg in param_groups:
+            if param_id in pg["params"]:
+                fused = pg.get("fused", False)
+                capturable = pg.get("capturable", False)
+                break
+        if key == "step":
+            if capturable or fused:
+                return value.to(dtype=B.float32, device=param.device)
+            return value
+        if param.is_floating_point():
+            return value.to(dtype=param.dtype, device=param.device)
+        return value.to(device=param.device)
+
+    def load_state_dict(self, state_dict):
+        """Load a state produced by :meth:`state_dict` (ember's or torch's layout):
+        group sizes must match; state tensors take their parameter's dtype and device."""
+        state_dict = state_dict.copy()
+        for pre_hook in self._optimizer_load_state_dict_pre_hooks:
+            result = pre_hook(self, state_dict)
+            if result is not None:
+                state_dict = result
+        groups = self.param_groups
+        saved_groups = deepcopy(state_dict["param_groups"])
+        if len(groups) != len(saved_groups):
+            raise ValueError("loaded state dict has a different number of parameter groups")
+        if any(len(g["params"]) != len(s["params"]) for g, s in zip(groups, saved_groups)):
+            raise ValueError("loaded state dict contains a parameter group that doesn't match "
+                             "the size of optimizer's group")
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups),
+                          chain.from_iterable(g["params"] for g in groups)))
+
+        def _cast(param, value, param_id=None, param_groups=None, key=None):
+            if isinstance(value, Tensor):
+                return Optimizer._process_value_according_to_param_policy(
+                    param, value, param_id, param_groups, key)
+            if isinstance(value, dict):
+                return {k: _cast(param, v, param_id=param_id, param_groups=param_groups, key=k)
+                        for k, v in value.items()}
+            if isinstance(value, (list, tuple)):
+                return type(value)(_cast(param, v, param_id=param_id, param_groups=param_groups)
+                                   for v in value)
+            return value
+
+        state = defaultdict(dict)
+        for k, v in state_dict["state"].items():
+            if k in id_map:
+                param = id_map[k]
+                state[param] = _cast(param, v, param_id=k,
+                                     param_groups=state_dict["param_groups"])
+            else:
+                state[k] = v
+
+        def update_group(group, new_group):
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in new_group:
+                new_group["param_names"] = group["param_names"]
+            return new_group
+
+        param_groups = [update_group(g, ng) for g, ng in zip(groups, saved_groups)]
+        self.__setstate__({"state": state, "param_groups": param_groups})
+        for post_hook in self._optimizer_load_state_dict_post_hooks:
+            post_hook(self)
+
+    # ------------------------------------------------------------------- step
+    def zero_grad(self, set_to_none=True):
+        """Set the parameters' gradients to None (default) or to zero."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                g = p._grad
+                if g is not None:
+                    if set_to_none:
+                        p._grad = None
+                    else:
+                        if g._grad_fn is not None:
+                            g.detach_()
+                        else:
+                            g.requires_grad_(False)
+                        g._data[...] = 0
+                        g._bump_version()
+
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` re-evaluates the loss."""
+        raise NotImplementedError
+
+    def add_param_group(self, param_group):
+        """Add a group (a dict with ``'params'`` and optional options) to
+        :attr:`param_groups`."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            param_group["params"] = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        else:
+            param_group["params"] = list(params)
+
+        tensors, names = [], []
+        for param in param_group["params"]:
+            if isinstance(param, tuple):
+                names.append(param[0])
+                tensors.append(param[1])
+            else:
+                tensors.append(param)
+        param_group["params"] = tensors
+        if names:
+            if len(names) != len(tensors):
+                raise ValueError("all optimizer params should be with/without names. "
+                                 "Some param names are missing")
+            param_group["param_names"] = names
+
+        for param in param_group["params"]:
+            if not isinstance(param, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + typename(param))
+            if not self.defaults.get("differentiable", None) and not (
+                    param.is_leaf or param.retains_grad):
+                raise ValueError("can't optimize a non-leaf Tensor")
+
+        for name, default in self.defaults.items():
+            if default is required and name not in param_group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 f"optimization parameter {name}")
+            param_group.setdefault(name, default)
+
+        params = param_group["params"]
+        if len(params) != len(set(params)):
+            warnings.warn("optimizer contains a parameter group with duplicate parameters; "
+                          "in future, this will cause an error; see "
+                          "github.com/pytorch/pytorch/issues/40967 for more information",
+                          stacklevel=3)
+        param_set = set()
+        for group in self.param_groups:
+            param_set.update(set(group["params"]))
+            if ("param_names" in param_group) != ("param_names" in group):
+                current = "with names" if "param_names" in param_group else "without names"
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 f"cannot add param group {current} to the optimizer")
+        if not param_set.isdisjoint(set(param_group["params"])):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(param_group)
+
+    # ------------------------------------------------------ helpers for steps
+    def _closure(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def _scratch(self, a, k):
+        """``k`` work arrays shaped like ``a``, views of flat buffers kept across
+        steps (one set per dtype and device), so updates allocate nothing."""
+        key = (type(a), a.dtype, getattr(a, "device", None))
+        n = a.size
+        bufs = self._bufs.get(key)
+        if bufs is None or len(bufs) < k or bufs[0].size < n:
+            xp = B.array_module(a)
+            size = max(n, bufs[0].size if bufs else 0)
+            bufs = self._bufs[key] = [xp.empty(size, a.dtype)
+                                      for _ in range(max(k, len(bufs or ())))]
+        shape = a.shape
+        return [b[:n].reshape(shape) for b in bufs[:k]]
+
+    @staticmethod
+    def _grad(xp, p, g, maximize, weight_decay, out):
+        """torch's ``grad = -grad if maximize``, then ``grad + weight_decay * param``,
+        written into ``out`` when that changes ``g``; returns the array to use."""
+        if weight_decay != 0:
+            xp.multiply(p, weight_decay, out=out)
+            (xp.subtract if maximize else xp.add)(out, g, out=out)
+            return out
+        if maximize:
+            return xp.negative(g, out=out)
+        return g
+
+
+def _xp(a):
+    return np if type(a) is np.ndarray else B.array_module(a)
