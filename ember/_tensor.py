@@ -550,7 +550,11 @@ Tensor._wrap = staticmethod(_wrap)
 
 
 def _rebuild_tensor(cls, arr, requires_grad, device="cpu"):
-    t = _wrap(B.move_array(np.array(arr), B.to_device(device)) if device != "cpu" else np.array(arr))
+    # A freshly unpickled writable array is the tensor's own memory (out-of-band
+    # buffers, e.g. DataLoader batches in shared memory): no copy.
+    if not (type(arr) is np.ndarray and arr.flags.writeable):
+        arr = np.array(arr)
+    t = _wrap(B.move_array(arr, B.to_device(device)) if device != "cpu" else arr)
     t._rg = requires_grad
     return t if cls is Tensor else cls._from_rebuilt(t, requires_grad)
 

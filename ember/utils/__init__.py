@@ -1,1 +1,2 @@
 """``ember.utils``: data loading, checkpoints helpers, TensorBoard."""
+from . import data  # noqa: E402,F401
