@@ -1,6 +1,5 @@
 """Averaged stochastic gradient descent."""
-from .optimizer import (Optimizer, _check_differentiable, _check_tensor_lr, _real, _step_tensor,
-                        _steps_to_tensors, _to_scalar, _xp, _zeros_like)
+from .optimizer import Optimizer, _check_args, _count, _real, _step_tensor, _to_scalar, _zeros_like
 
 __all__ = ["ASGD"]
 
@@ -10,49 +9,33 @@ class ASGD(Optimizer):
     ``ax += mu * (p - ax)``, ``eta = lr / (1 + lambd * lr * t)^alpha``,
     ``mu = 1 / max(1, t - t0)``."""
 
+    _legacy_defaults = dict(foreach=None, maximize=False, differentiable=False, capturable=False)
+    _counters = ("step", "eta", "mu")
+
     def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0,
                  foreach=None, maximize=False, differentiable=False, capturable=False):
-        _check_tensor_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
-                        foreach=foreach, maximize=maximize, differentiable=differentiable,
-                        capturable=capturable)
-        _check_differentiable(differentiable)
-        super().__init__(params, defaults)
+        _check_args(lr, weight_decay=weight_decay, differentiable=differentiable)
+        super().__init__(params, dict(
+            lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, foreach=foreach,
+            maximize=maximize, differentiable=differentiable, capturable=capturable))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        _steps_to_tensors(self, "step", "eta", "mu")
+    def _init_state(self, state, p, group):
+        state["step"] = _step_tensor()
+        state["eta"] = _step_tensor(_to_scalar(group["lr"]))
+        state["mu"] = _step_tensor(1.0)
+        state["ax"] = _zeros_like(p)
 
     def step(self, closure=None):
         loss = self._closure(closure)
         for group in self.param_groups:
-            lr, lambd, alpha, t0 = _to_scalar(group["lr"]), group["lambd"], group["alpha"], group["t0"]
+            lr, lambd = _to_scalar(group["lr"]), group["lambd"]
+            alpha, t0 = group["alpha"], group["t0"]
             weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["eta"] = _step_tensor(lr)
-                    state["mu"] = _step_tensor(1.0)
-                    state["ax"] = _zeros_like(p)
-                st, eta, mu = state["step"]._data, state["eta"]._data, state["mu"]._data
-                a = _real(p._data)
-                xp = _xp(a)
-                t, u = self._scratch(a, 2)
-                st += 1
-                g = self._grad(xp, a, _real(grad._data), maximize, weight_decay, t)
+            for p, a, g, xp, (t, u) in self._params(group, 2):
+                state = self._state(p, group)
+                eta, mu = state["eta"]._data, state["mu"]._data
+                step = _count(state)
+                g = self._grad(xp, a, g, maximize, weight_decay, t)
                 eta_value = float(eta)
                 a *= 1 - lambd * eta_value
                 xp.multiply(g, -eta_value, out=u)
@@ -64,8 +47,6 @@ class ASGD(Optimizer):
                     ax += u
                 else:
                     ax[...] = a
-                step = float(st)
                 eta[...] = lr / (1 + lambd * lr * step) ** alpha
                 mu[...] = 1 / max(1, step - t0)
-                p._bump_version()
         return loss

@@ -2,7 +2,7 @@
 from .._ops.pointwise import mul
 from .._tensor import _wrap
 from ..autograd.grad_mode import enable_grad, no_grad
-from .optimizer import Optimizer, _check_tensor_lr, _real, _to_scalar, _xp
+from .optimizer import Optimizer, _check_args, _real, _to_scalar, _xp
 
 __all__ = ["LBFGS"]
 
@@ -125,9 +125,7 @@ class LBFGS(Optimizer):
 
     def __init__(self, params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7,
                  tolerance_change=1e-9, history_size=100, line_search_fn=None):
-        _check_tensor_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
+        _check_args(lr)
         if max_eval is None:
             max_eval = max_iter * 5 // 4
         defaults = dict(lr=lr, max_iter=max_iter, max_eval=max_eval,

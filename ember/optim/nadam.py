@@ -1,6 +1,6 @@
 """NAdam: Adam with Nesterov momentum."""
-from .optimizer import (Optimizer, _check_differentiable, _check_tensor_lr, _lerp, _real,
-                        _step_tensor, _steps_to_tensors, _to_scalar, _xp, _zeros_like)
+from .optimizer import (Optimizer, _adam_moments, _check_args, _count, _real, _step_tensor,
+                        _to_scalar, _zeros_like)
 
 __all__ = ["NAdam"]
 
@@ -10,38 +10,26 @@ class NAdam(Optimizer):
     ``p -= lr * ((1 - mu_t) / (1 - prod mu) * g + mu_{t+1} / (1 - prod mu * mu_{t+1}) * m)
     / (sqrt(v / (1 - beta2^t)) + eps)``."""
 
+    _legacy_defaults = dict(maximize=False, foreach=None, capturable=False, differentiable=False,
+                            decoupled_weight_decay=False)
+    _counters = ("step", "mu_product")
+
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
                  momentum_decay=4e-3, decoupled_weight_decay=False, *, foreach=None,
                  maximize=False, capturable=False, differentiable=False):
-        _check_tensor_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= momentum_decay:
-            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
-        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                        momentum_decay=momentum_decay,
-                        decoupled_weight_decay=decoupled_weight_decay, maximize=maximize,
-                        foreach=foreach, capturable=capturable, differentiable=differentiable)
-        _check_differentiable(differentiable)
-        super().__init__(params, defaults)
+        _check_args(lr, eps=eps, betas=betas, weight_decay=weight_decay,
+                    momentum_decay=momentum_decay, differentiable=differentiable)
+        super().__init__(params, dict(
+            lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+            momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize, foreach=foreach, capturable=capturable,
+            differentiable=differentiable))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-        _steps_to_tensors(self, "step", "mu_product")
+    def _init_state(self, state, p, group):
+        state["step"] = _step_tensor()
+        state["mu_product"] = _step_tensor(1.0)
+        state["exp_avg"] = _zeros_like(p)
+        state["exp_avg_sq"] = _zeros_like(p)
 
     def step(self, closure=None):
         loss = self._closure(closure)
@@ -49,40 +37,19 @@ class NAdam(Optimizer):
             beta1, beta2 = group["betas"]
             lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
             momentum_decay, maximize = group["momentum_decay"], group["maximize"]
-            decoupled = group["decoupled_weight_decay"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["mu_product"] = _step_tensor(1.0)
-                    state["exp_avg"] = _zeros_like(p)
-                    state["exp_avg_sq"] = _zeros_like(p)
-                st = state["step"]._data
-                st += 1
-                step = float(st)
-                a = _real(p._data)
-                xp = _xp(a)
-                t, u, w = self._scratch(a, 3)
+            decoupled_lr = lr if group["decoupled_weight_decay"] else None
+            for p, a, g, xp, (t, u, w) in self._params(group, 3):
+                state = self._state(p, group)
+                step = _count(state)
                 bias_correction2 = 1 - beta2 ** step
-                if weight_decay != 0 and decoupled:
-                    a *= 1 - lr * weight_decay
-                    g = self._grad(xp, a, _real(grad._data), maximize, 0, t)
-                else:
-                    g = self._grad(xp, a, _real(grad._data), maximize, weight_decay, t)
+                g = self._grad(xp, a, g, maximize, weight_decay, t, decoupled_lr)
                 mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
                 mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
-                mp = state["mu_product"]._data
+                mp = state["mu_product"]._data  # float32, as torch keeps it
                 mp *= mu
                 mu_product = float(mp)
                 m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
-                _lerp(xp, m, g, 1 - beta1, u)
-                v *= beta2
-                xp.multiply(g, 1 - beta2, out=u)
-                u *= g
-                v += u
+                _adam_moments(xp, m, v, g, beta1, beta2, u)
                 xp.divide(v, bias_correction2, out=u)  # denom
                 xp.sqrt(u, out=u)
                 u += eps
@@ -92,5 +59,4 @@ class NAdam(Optimizer):
                 xp.multiply(m, -lr * mu_next / (1.0 - mu_product * mu_next), out=w)
                 w /= u
                 a += w
-                p._bump_version()
         return loss

@@ -67,14 +67,11 @@ def _step_tensor(value=0.0):
     return _wrap(np.array(value, _scalar_dtype()))
 
 
-def _steps_to_tensors(opt, *keys):
-    """Counters saved as Python numbers (older checkpoints) become 0-d tensors."""
-    for group in opt.param_groups:
-        for p in group["params"]:
-            s = opt.state.get(p)
-            for k in keys if s else ():
-                if k in s and not isinstance(s[k], Tensor):
-                    s[k] = _step_tensor(float(s[k]))
+def _count(state, key="step"):
+    """Advance the 0-d counter ``state[key]`` by one; its new value as a float."""
+    c = state[key]._data
+    c += 1
+    return float(c)
 
 
 def _real(a):
@@ -84,15 +81,8 @@ def _real(a):
     return (a if a.ndim else a[None]).view(a.real.dtype)
 
 
-def _check_differentiable(differentiable):
-    if differentiable:
-        raise NotImplementedError("ember optimizers do not support differentiable=True: "
-                                  "updates run on arrays, outside autograd")
-
-
-def _check_tensor_lr(lr):
-    if isinstance(lr, Tensor) and lr.numel() != 1:
-        raise ValueError("Tensor lr must be 1-element")
+def _xp(a):
+    return np if type(a) is np.ndarray else B.array_module(a)
 
 
 def _zeros_like(p):
@@ -100,12 +90,32 @@ def _zeros_like(p):
     return _wrap(_xp(p._data).zeros_like(p._data))
 
 
-def _check_fused(fused, foreach, differentiable):
-    if fused:
-        if differentiable:
-            raise RuntimeError("`fused` does not support `differentiable`")
-        if foreach:
-            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+def _full_like(p, value):
+    """A state tensor filled with ``value`` (``value + value*1j`` for complex ``p``)."""
+    a = _xp(p._data).empty_like(p._data)
+    a[...] = complex(value, value) if a.dtype.kind == "c" else value
+    return _wrap(a)
+
+
+def _check_args(lr, *, differentiable=False, fused=None, foreach=None, **options):
+    """torch's argument checks, in the order given: ``lr`` (a number or a
+    1-element tensor) and the options must be >= 0, ``betas`` in [0, 1)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    for name, value in options.items():
+        if name == "betas":
+            for i in (0, 1):
+                if not 0.0 <= value[i] < 1.0:
+                    raise ValueError(f"Invalid beta parameter at index {i}: {value[i]}")
+        elif not 0.0 <= value:
+            raise ValueError(f"Invalid {'epsilon' if name == 'eps' else name} value: {value}")
+    if differentiable:
+        raise NotImplementedError("ember optimizers do not support differentiable=True: "
+                                  "updates run on arrays, outside autograd")
+    if fused and foreach:
+        raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
 
 def _lerp(xp, m, g, w, tmp):
@@ -117,6 +127,15 @@ def _lerp(xp, m, g, w, tmp):
     else:
         tmp *= w - 1
         xp.add(g, tmp, out=m)
+
+
+def _adam_moments(xp, m, v, g, beta1, beta2, tmp):
+    """torch's ``m.lerp_(g, 1 - beta1)``; ``v.mul_(beta2).addcmul_(g, g, value=1 - beta2)``."""
+    _lerp(xp, m, g, 1 - beta1, tmp)
+    v *= beta2
+    xp.multiply(g, 1 - beta2, out=tmp)
+    tmp *= g
+    v += tmp
 
 
 def _step_with_hooks(func):
@@ -150,6 +169,11 @@ class Optimizer:
         defaults (dict): default values of the options, used when a group
             does not specify them.
     """
+
+    # group options that older checkpoints may lack, with the values torch fills in
+    _legacy_defaults = {}
+    # per-parameter 0-d state tensors that older checkpoints kept as numbers
+    _counters = ()
 
     def __init__(self, params, defaults):
         self.defaults = defaults
@@ -191,6 +215,13 @@ class Optimizer:
             self._init_hooks()
         self._patch_step_function()
         self.defaults.setdefault("differentiable", False)
+        for group in self.param_groups:  # options older checkpoints lack
+            for k, v in self._legacy_defaults.items():
+                group.setdefault(k, v)
+        for s in self.state.values() if self._counters else ():
+            for k in self._counters:  # older checkpoints kept counters as numbers
+                if k in s and not isinstance(s[k], Tensor):
+                    s[k] = _step_tensor(float(s[k]))
 
     def __repr__(self):
         format_string = self.__class__.__name__ + " ("
@@ -418,18 +449,36 @@ class Optimizer:
         shape = a.shape
         return [b[:n].reshape(shape) for b in bufs[:k]]
 
+    def _params(self, group, k):
+        """For each parameter of ``group`` that has a gradient: ``(p, param array,
+        grad array, xp, k scratch arrays)``, complex arrays as real views. The
+        parameter's version is bumped once the caller has updated it."""
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            a = _real(p._data)
+            yield p, a, _real(grad._data), _xp(a), self._scratch(a, k)
+            p._bump_version()
+
+    def _state(self, p, group):
+        """``self.state[p]``, made by ``_init_state`` on first use."""
+        state = self.state[p]
+        if not state:
+            self._init_state(state, p, group)
+        return state
+
     @staticmethod
-    def _grad(xp, p, g, maximize, weight_decay, out):
-        """torch's ``grad = -grad if maximize``, then ``grad + weight_decay * param``,
-        written into ``out`` when that changes ``g``; returns the array to use."""
+    def _grad(xp, a, g, maximize, weight_decay, out, decoupled_lr=None):
+        """torch's ``grad = -grad if maximize``, then ``grad + weight_decay * param``
+        (or, with ``decoupled_lr``, ``param *= 1 - lr * weight_decay``), written
+        into ``out`` when that changes ``g``; returns the gradient array to use."""
         if weight_decay != 0:
-            xp.multiply(p, weight_decay, out=out)
-            (xp.subtract if maximize else xp.add)(out, g, out=out)
-            return out
+            if decoupled_lr is None:
+                xp.multiply(a, weight_decay, out=out)
+                (xp.subtract if maximize else xp.add)(out, g, out=out)
+                return out
+            a *= 1 - decoupled_lr * weight_decay
         if maximize:
             return xp.negative(g, out=out)
         return g
-
-
-def _xp(a):
-    return np if type(a) is np.ndarray else B.array_module(a)

@@ -1,6 +1,6 @@
 """RMSprop, optionally centered and with momentum."""
-from .optimizer import (Optimizer, _check_differentiable, _check_tensor_lr, _lerp, _real,
-                        _step_tensor, _steps_to_tensors, _to_scalar, _xp, _zeros_like)
+from .optimizer import (Optimizer, _check_args, _count, _lerp, _real, _step_tensor, _to_scalar,
+                        _zeros_like)
 
 __all__ = ["RMSprop"]
 
@@ -10,36 +10,27 @@ class RMSprop(Optimizer):
     (``sqrt(v - m * m)`` when centered, ``m = lerp(m, g, 1 - alpha)``) ``+ eps``;
     ``p -= lr * g / avg`` or, with momentum, ``b = momentum * b + g / avg; p -= lr * b``."""
 
+    _legacy_defaults = dict(momentum=0, centered=False, foreach=None, maximize=False,
+                            differentiable=False, capturable=False)
+    _counters = ("step",)
+
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
                  centered=False, capturable=False, foreach=None, maximize=False,
                  differentiable=False):
-        _check_tensor_lr(lr)
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
-        defaults = dict(lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
-                        weight_decay=weight_decay, capturable=capturable, foreach=foreach,
-                        maximize=maximize, differentiable=differentiable)
-        _check_differentiable(differentiable)
-        super().__init__(params, defaults)
+        _check_args(lr, eps=eps, momentum=momentum, weight_decay=weight_decay, alpha=alpha,
+                    differentiable=differentiable)
+        super().__init__(params, dict(
+            lr=lr, momentum=momentum, alpha=alpha, eps=eps, centered=centered,
+            weight_decay=weight_decay, capturable=capturable, foreach=foreach,
+            maximize=maximize, differentiable=differentiable))
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-        _steps_to_tensors(self, "step")
+    def _init_state(self, state, p, group):
+        state["step"] = _step_tensor()
+        state["square_avg"] = _zeros_like(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = _zeros_like(p)
+        if group["centered"]:
+            state["grad_avg"] = _zeros_like(p)
 
     def step(self, closure=None):
         loss = self._closure(closure)
@@ -47,29 +38,16 @@ class RMSprop(Optimizer):
             lr, alpha, eps = _to_scalar(group["lr"]), group["alpha"], group["eps"]
             weight_decay, momentum = group["weight_decay"], group["momentum"]
             centered, maximize = group["centered"], group["maximize"]
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                state = self.state[p]
-                if len(state) == 0:
-                    state["step"] = _step_tensor()
-                    state["square_avg"] = _zeros_like(p)
-                    if momentum > 0:
-                        state["momentum_buffer"] = _zeros_like(p)
-                    if centered:
-                        state["grad_avg"] = _zeros_like(p)
-                state["step"]._data += 1
-                a = _real(p._data)
-                xp = _xp(a)
-                t, u, w = self._scratch(a, 3)
-                g = self._grad(xp, a, _real(grad._data), maximize, weight_decay, t)
+            for p, a, g, xp, (t, u, w) in self._params(group, 3):
+                state = self._state(p, group)
+                _count(state)
+                g = self._grad(xp, a, g, maximize, weight_decay, t)
                 sq = _real(state["square_avg"]._data)
                 sq *= alpha
                 xp.multiply(g, 1 - alpha, out=u)
                 u *= g
                 sq += u
-                if centered:
+                if centered:  # avg = sqrt(v - m * m)
                     ga = _real(state["grad_avg"]._data)
                     _lerp(xp, ga, g, 1 - alpha, u)
                     xp.multiply(ga, -1, out=u)
@@ -89,5 +67,4 @@ class RMSprop(Optimizer):
                     xp.multiply(g, -lr, out=w)
                     w /= u
                 a += w
-                p._bump_version()
         return loss
