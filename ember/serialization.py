@@ -206,6 +206,14 @@ def _parameter_class():
     return Parameter
 
 
+def _buffer_class():
+    try:
+        from .nn.parameter import Buffer
+    except ImportError:
+        return None
+    return Buffer
+
+
 class _Pickler(pickle._Pickler):
     """The standard (pure Python) pickler, taught to write tensors as torch
     does: ``_rebuild_tensor_v2(<persistent storage id>, offset, size, stride,
@@ -218,6 +226,7 @@ class _Pickler(pickle._Pickler):
         super().__init__(file, protocol)
         self.table = table
         self.parameter = _parameter_class()
+        self.buffer = _buffer_class()
 
     def save_marker(self, obj):
         self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode("utf-8"))
@@ -259,7 +268,7 @@ class _Pickler(pickle._Pickler):
         ref, offset, stride = self.table.locate(t._data, t.dtype)
         args = (ref, offset, tuple(t._data.shape), stride, t._rg, collections.OrderedDict())
         rebuild = _global("torch._utils", "_rebuild_tensor_v2")
-        if cls is Tensor:
+        if cls is Tensor or cls is self.buffer:   # torch keeps buffers as plain tensors
             return rebuild, args
         # a Tensor subclass: torch's _rebuild_from_type_v2(func, type, args, state)
         return _global("torch._tensor", "_rebuild_from_type_v2"), (rebuild, cls, args, state)
