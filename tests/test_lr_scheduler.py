@@ -333,3 +333,42 @@ def test_lambda_state_dict_keeps_callable_objects_state():
     fresh = ember.optim.lr_scheduler.LambdaLR(_optimizer(ember), [Decay(0.9), lambda e: 1.0])
     fresh.load_state_dict(sd)
     assert fresh.lr_lambdas[0].k == 0.5
+
+
+@pytest.mark.parametrize("kw", [dict(swa_lr=0.05), dict(swa_lr=[0.01, 0.2], anneal_epochs=5,
+                                                          anneal_strategy="linear"),
+                                dict(swa_lr=0.02, anneal_epochs=0)])
+def test_swalr_matches_torch(kw):
+    traces = []
+    for lib in (ember, torch):
+        opt = _optimizer(lib)
+        sched = lib.optim.swa_utils.SWALR(opt, **kw)
+        rows = []
+        for _ in range(20):
+            _step_optimizer(opt)
+            sched.step()
+            rows.append(_row(sched, opt))
+        traces.append((rows, sched))
+    _assert_rows_equal(traces[0][0], traces[1][0])
+    e, t = traces[0][1].state_dict(), traces[1][1].state_dict()
+    assert e == t
+
+
+def test_swalr_after_a_schedule_and_bad_args():
+    rows = []
+    for lib in (ember, torch):
+        opt = _optimizer(lib)
+        S = lib.optim.lr_scheduler
+        cos = S.CosineAnnealingLR(opt, T_max=10)
+        swa = lib.optim.swa_utils.SWALR(opt, swa_lr=0.03, anneal_epochs=4)
+        r = []
+        for epoch in range(20):
+            _step_optimizer(opt)
+            (swa if epoch >= 8 else cos).step()
+            r.append([g["lr"] for g in opt.param_groups])
+        rows.append(r)
+    _assert_rows_equal(*rows)
+    for bad in (dict(swa_lr=0.1, anneal_strategy="exp"), dict(swa_lr=0.1, anneal_epochs=-1),
+                dict(swa_lr=[0.1])):
+        with pytest.raises(ValueError):
+            ember.optim.swa_utils.SWALR(_optimizer(ember), **bad)

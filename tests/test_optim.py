@@ -2,6 +2,7 @@
 and gradients give the same parameters and state; state_dict layout, round
 trips and torch interchange; param groups, zero_grad, closures, hooks, errors."""
 import copy
+import importlib
 import pickle
 import warnings
 
@@ -580,3 +581,60 @@ def test_mlp_trains_like_torch(case):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert eo.state_dict()["param_groups"] == to.state_dict()["param_groups"]
+
+
+# ----------------------------------------------------------------- swa_utils
+def _two_param_module(lib, w0, b0):
+    # torch's own module paths (ember.nn may not re-export these yet)
+    Module = importlib.import_module(lib.__name__ + ".nn.modules.module").Module
+    Parameter = importlib.import_module(lib.__name__ + ".nn.parameter").Parameter
+
+    class Net(Module):
+        def __init__(self):
+            super().__init__()
+            self.w = Parameter(lib.tensor(w0.copy()))
+            self.register_buffer("count", lib.tensor(b0.copy()))
+
+        def forward(self, x):
+            return x * self.w
+
+    return Net()
+
+
+@pytest.mark.parametrize("mode", ["swa", "ema", "ema_multi", "swa_multi", "use_buffers"])
+def test_averaged_model_matches_torch(mode):
+    rng = np.random.default_rng(11)
+    w0 = rng.standard_normal(5).astype(np.float32)
+    b0 = np.zeros(2, np.float32)
+    steps = [rng.standard_normal(5).astype(np.float32) for _ in range(6)]
+    results = []
+    for lib in (ember, torch):
+        U = lib.optim.swa_utils
+        kw = {"ema": dict(avg_fn=U.get_ema_avg_fn(0.9)),
+              "ema_multi": dict(multi_avg_fn=U.get_ema_multi_avg_fn(0.8)),
+              "swa_multi": dict(multi_avg_fn=U.get_swa_multi_avg_fn()),
+              "use_buffers": dict(use_buffers=True)}.get(mode, {})
+        model = _two_param_module(lib, w0, b0)
+        avg = U.AveragedModel(model, **kw)
+        for i, s in enumerate(steps):
+            with lib.no_grad():
+                model.w.copy_(lib.tensor(s))
+                model.count.add_(1.0)
+            avg.update_parameters(model)
+        out = avg(lib.ones(5))
+        results.append((avg, out))
+    (e, eo), (t, to) = results
+    assert_close(e.module.w, t.module.w, RTOL, ATOL)
+    assert_close(e.module.count, t.module.count, RTOL, ATOL)
+    assert_close(e.n_averaged, t.n_averaged)
+    assert_close(eo, to, RTOL, ATOL)
+    assert sorted(e.state_dict()) == sorted(t.state_dict())
+
+
+def test_averaged_model_argument_check():
+    model = _two_param_module(ember, np.zeros(2, np.float32), np.zeros(1, np.float32))
+    U = ember.optim.swa_utils
+    with pytest.raises(AssertionError, match="Only one of avg_fn and multi_avg_fn"):
+        U.AveragedModel(model, avg_fn=U.get_swa_avg_fn(), multi_avg_fn=U.get_swa_multi_avg_fn())
+    with pytest.raises(ValueError, match="Invalid decay value"):
+        U.get_ema_avg_fn(1.5)
