@@ -638,3 +638,36 @@ def test_averaged_model_argument_check():
         U.AveragedModel(model, avg_fn=U.get_swa_avg_fn(), multi_avg_fn=U.get_swa_multi_avg_fn())
     with pytest.raises(ValueError, match="Invalid decay value"):
         U.get_ema_avg_fn(1.5)
+
+
+@pytest.mark.parametrize("case", [CASES[1], CASES[7], CASES[19], CASES[23], CASES[29],
+                                  CASES[32]], ids=_case_id)
+def test_state_dict_through_torch_files(case, tmp_path):
+    """ember.save writes a state_dict torch.load reads and continues from, and back."""
+    name, kw = case
+    sign = -1 if kw.get("maximize") else 1
+    ep, eo = _run(ember, name, kw, steps=5)
+    ember.save(eo.state_dict(), tmp_path / "e.pt")
+    tp = [torch.tensor(p.detach().numpy(), requires_grad=True) for p in ep]
+    to = getattr(torch.optim, name)(tp, **kw)
+    to.load_state_dict(torch.load(tmp_path / "e.pt"))
+    for lib, ps, o in ((ember, ep, eo), (torch, tp, to)):
+        for _ in range(5):
+            _set_grads(lib, ps, sign)
+            o.step()
+    torch.save(to.state_dict(), tmp_path / "t.pt")
+    ep2 = [ember.tensor(p.detach().numpy(), requires_grad=True) for p in tp]
+    eo2 = getattr(ember.optim, name)(ep2, **kw)
+    eo2.load_state_dict(ember.load(tmp_path / "t.pt"))
+    _assert_state_dicts_match(eo2.state_dict(), to.state_dict())
+    for e, t in zip(ep, tp):
+        assert_close(e, t, RTOL, ATOL)
+
+
+def test_lbfgs_state_through_torch_files(tmp_path):
+    ep, _, eo = _lbfgs_run(ember, dict(max_iter=3), np.float64, 2)
+    ember.save(eo.state_dict(), tmp_path / "e.pt")
+    sd = torch.load(tmp_path / "e.pt")
+    _, _, to = _lbfgs_run(torch, dict(max_iter=3), np.float64, 2)
+    assert list(sd["state"][0]) == list(to.state_dict()["state"][0])
+    assert sd["param_groups"] == to.state_dict()["param_groups"]
