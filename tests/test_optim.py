@@ -671,3 +671,24 @@ def test_lbfgs_state_through_torch_files(tmp_path):
     _, _, to = _lbfgs_run(torch, dict(max_iter=3), np.float64, 2)
     assert list(sd["state"][0]) == list(to.state_dict()["state"][0])
     assert sd["param_groups"] == to.state_dict()["param_groups"]
+
+
+def test_old_checkpoints_with_number_counters_and_missing_options():
+    """torch fills in options and turns Python-number counters into tensors on load."""
+    for lib in (ember, torch):
+        p = lib.zeros(2, requires_grad=True)
+        opt = lib.optim.NAdam([p])
+        sd = {"state": {0: {"step": 3, "mu_product": 0.5, "exp_avg": lib.ones(2),
+                            "exp_avg_sq": lib.ones(2)}},
+              "param_groups": [{"lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8,
+                                "weight_decay": 0, "momentum_decay": 4e-3, "params": [0]}]}
+        opt.load_state_dict(sd)
+        st = opt.state[p]
+        assert isinstance(st["step"], lib.Tensor) and float(st["step"]) == 3.0
+        assert isinstance(st["mu_product"], lib.Tensor) and str(st["mu_product"].dtype).endswith(
+            "float32")
+        group = opt.param_groups[0]
+        assert group["decoupled_weight_decay"] is False and group["maximize"] is False
+        p.grad = lib.ones(2)
+        opt.step()
+        assert float(st["step"]) == 4.0

@@ -41,9 +41,10 @@ class ASGD(Optimizer):
                 xp.multiply(g, -eta_value, out=u)
                 a += u
                 ax = _real(state["ax"]._data)
-                if float(mu) != 1:
+                mu_value = float(mu)
+                if mu_value != 1:
                     xp.subtract(a, ax, out=u)
-                    u *= mu
+                    u *= mu_value
                     ax += u
                 else:
                     ax[...] = a
