@@ -1,8 +1,9 @@
 """L-BFGS with an optional strong-Wolfe line search (torch's port of minFunc)."""
+from .. import _backend as B
 from .._ops.pointwise import mul
 from .._tensor import _wrap
 from ..autograd.grad_mode import enable_grad, no_grad
-from .optimizer import Optimizer, _check_args, _real, _to_scalar, _xp
+from .optimizer import Optimizer, _check_args, _real, _to_scalar
 
 __all__ = ["LBFGS"]
 
@@ -147,10 +148,10 @@ class LBFGS(Optimizer):
         for p in self._params:
             a = _real(p._data)
             if p._grad is None:
-                views.append(_xp(a).zeros(a.size, a.dtype))
+                views.append(B.array_module(a).zeros(a.size, a.dtype))
             else:
                 views.append(_real(p._grad._data).reshape(-1))
-        return _wrap(_xp(views[0]).concatenate(views, 0))
+        return _wrap(B.array_module(views[0]).concatenate(views, 0))
 
     def _add_grad(self, step_size, update):
         step_size = float(step_size)

@@ -82,18 +82,14 @@ def _real(a):
     return (a if a.ndim else a[None]).view(a.real.dtype)
 
 
-def _xp(a):
-    return np if type(a) is np.ndarray else B.array_module(a)
-
-
 def _zeros_like(p):
     """A state tensor of zeros laid out like parameter ``p``."""
-    return _wrap(_xp(p._data).zeros_like(p._data))
+    return _wrap(B.array_module(p._data).zeros_like(p._data))
 
 
 def _full_like(p, value):
     """A state tensor filled with ``value`` (``value + value*1j`` for complex ``p``)."""
-    a = _xp(p._data).empty_like(p._data)
+    a = B.array_module(p._data).empty_like(p._data)
     a[...] = complex(value, value) if a.dtype.kind == "c" else value
     return _wrap(a)
 
@@ -459,7 +455,7 @@ class Optimizer:
             if grad is None:
                 continue
             a = _real(p._data)
-            yield p, a, _real(grad._data), _xp(a), self._scratch(a, k)
+            yield p, a, _real(grad._data), B.array_module(a), self._scratch(a, k)
             p._bump_version()
 
     def _state(self, p, group):
