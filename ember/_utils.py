@@ -45,8 +45,16 @@ def can_cast(from_, to):
 
 
 def typename(obj):
+    """torch.typename: a tensor's type string, else ``module.QualName``
+    (builtins without their module)."""
     from ._tensor import Tensor
-    return obj.type() if isinstance(obj, Tensor) else type(obj).__name__
+    if isinstance(obj, Tensor):
+        return obj.type()
+    if hasattr(obj, "__qualname__"):
+        module, qualname = getattr(obj, "__module__", "") or "", obj.__qualname__
+    else:
+        module, qualname = type(obj).__module__ or "", type(obj).__qualname__
+    return qualname if module in ("", "builtins") else f"{module}.{qualname}"
 
 
 _threads = [None]

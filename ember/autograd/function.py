@@ -89,10 +89,11 @@ class Function(metaclass=_FunctionMeta):
         ids = {id(a) for a in args if isinstance(a, Tensor)}
         for i, o in enumerate(outs):
             if isinstance(o, Tensor):
+                diff = id(o) not in node._non_diff
                 if id(o) in ids and id(o) not in node._dirty:
                     o = _wrap(o._data)  # an input returned as-is becomes a new alias
                 metas.append((o._data.shape, o.dtype, o.device))
-                if record and id(o) not in node._non_diff and o._data.dtype.kind in "fc":
+                if record and diff and o._data.dtype.kind in "fc":
                     o._grad_fn = node
                     o._output_nr = i
                     o._rg = True

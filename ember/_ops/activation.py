@@ -1,0 +1,926 @@
+"""Activation, dropout, normalisation and embedding kernels (the ops behind
+``nn.functional``).
+
+Activations compute on backend arrays; their backward is written with
+ember ops, so ``create_graph`` differentiates through them. The
+normalisations are fused: forward keeps the normalised input and the
+inverse std, plain backward reuses them, and under ``create_graph``
+backward recomputes them with ember ops so that the gradient is itself
+differentiable.
+"""
+import math
+
+import numpy as np
+
+from .. import _backend as B
+from .._tensor import Tensor, _wrap, _wrap_dim, Size, _TYPE_NAMES
+from ..autograd.graph import Node, SavedOutput
+from .common import attach, xp_of, _gs
+from . import pointwise as P
+from . import reduce as R
+from . import shape as S
+from .creation import zeros
+
+_SQRT1_2 = math.sqrt(0.5)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2 * math.pi)
+_SQRT_2_PI = math.sqrt(2.0 / math.pi)
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _check_tensor(input, name):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+
+
+def _float_input(input, name):
+    _check_tensor(input, name)
+    if input._data.dtype.kind not in "fc":
+        raise RuntimeError(f"\"{name}\" not implemented for '{_legacy_name(input)[:-6]}'")
+    return input._data
+
+
+def _act(node_cls, input, r, save_out=False, **attrs):
+    """Wrap result array ``r``; record ``node_cls`` (input and, if asked,
+    the output saved) when ``input`` needs grad."""
+    out = _wrap(r)
+    if _gs[0] and input._rg:
+        n = node_cls((input,))
+        n.save(input, SavedOutput(out) if save_out else None)
+        for k, v in attrs.items():
+            setattr(n, k, v)
+        attach(out, n)
+    return out
+
+
+def _inplace_form(fn):
+    """``f(input, ..., inplace=True)`` runs the out-of-place op and writes back."""
+    return P.inplace(fn)
+
+
+# ---------------------------------------------------------------- piecewise linear
+class LeakyReluBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        return P.where(x > 0, g, g * self.slope),
+
+
+def _leaky_relu(input, negative_slope):
+    d = _float_input(input, "leaky_relu_cpu")
+    return _act(LeakyReluBackward0, input, xp_of(input).where(d > 0, d, d * negative_slope),
+                slope=negative_slope)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    if inplace:
+        return _inplace_form(_leaky_relu)(input, negative_slope)
+    return _leaky_relu(input, negative_slope)
+
+
+class HardtanhBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        return g * ((x > self.lo) & (x < self.hi)),
+
+
+def _hardtanh(input, min_val, max_val):
+    d = input._data
+    if d.dtype.kind == "b":
+        raise RuntimeError("\"hardtanh\" not implemented for 'Bool'")
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    r = xp_of(input).clip(d, min_val, max_val)
+    return _act(HardtanhBackward0, input, r, lo=min_val, hi=max_val)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    if min_val > max_val:
+        raise ValueError("min_val cannot be greater than max_val")
+    if inplace:
+        return _inplace_form(_hardtanh)(input, min_val, max_val)
+    return _hardtanh(input, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def relu(input, inplace=False):
+    _check_tensor(input, "relu")
+    return P.relu_(input) if inplace else P.relu(input)
+
+
+class ThresholdBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        return g * (x > self.threshold),
+
+
+def _threshold(input, threshold, value):
+    d = input._data
+    return _act(ThresholdBackward0, input,
+                xp_of(input).where(d > threshold, d, np.asarray(value, d.dtype)),
+                threshold=threshold)
+
+
+def threshold(input, threshold, value, inplace=False):
+    if inplace:
+        return _inplace_form(_threshold)(input, threshold, value)
+    return _threshold(input, threshold, value)
+
+
+class _ShrinkBackward(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        return g * ((x > self.lambd) | (x < -self.lambd)),
+
+
+class HardshrinkBackward0(_ShrinkBackward):
+    pass
+
+
+class SoftshrinkBackward0(_ShrinkBackward):
+    pass
+
+
+def hardshrink(input, lambd=0.5):
+    d = _float_input(input, "hardshrink_cpu")
+    xp = xp_of(input)
+    r = xp.where((d > lambd) | (d < -lambd), d, xp.zeros((), d.dtype))
+    return _act(HardshrinkBackward0, input, r, lambd=lambd)
+
+
+def softshrink(input, lambd=0.5):
+    if lambd < 0:
+        raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
+    d = _float_input(input, "softshrink_cpu")
+    xp = xp_of(input)
+    r = xp.where(d > lambd, d - lambd, xp.where(d < -lambd, d + lambd, xp.zeros((), d.dtype)))
+    return _act(SoftshrinkBackward0, input, r.astype(d.dtype, copy=False), lambd=lambd)
+
+
+class HardsigmoidBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        return g * ((x > -3.0) & (x < 3.0)) * (1.0 / 6.0),
+
+
+def _hardsigmoid(input):
+    d = _float_input(input, "hardsigmoid_cpu")
+    r = xp_of(input).clip(d + 3.0, 0.0, 6.0)
+    r *= 1.0 / 6.0
+    return _act(HardsigmoidBackward0, input, r)
+
+
+def hardsigmoid(input, inplace=False):
+    return _inplace_form(_hardsigmoid)(input) if inplace else _hardsigmoid(input)
+
+
+class HardswishBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        mid = g * (x / 3.0 + 0.5)
+        return P.where(x < -3.0, 0.0, P.where(x <= 3.0, mid, g)),
+
+
+def _hardswish(input):
+    d = _float_input(input, "hardswish_cpu")
+    r = xp_of(input).clip(d + 3.0, 0.0, 6.0)
+    r *= d
+    r *= 1.0 / 6.0
+    return _act(HardswishBackward0, input, r)
+
+
+def hardswish(input, inplace=False):
+    return _inplace_form(_hardswish)(input) if inplace else _hardswish(input)
+
+
+# ---------------------------------------------------------------- exponential family
+class EluBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        neg = g * (self.scale * self.alpha * self.input_scale) * P.exp(x * self.input_scale)
+        return P.where(x > 0, g * self.scale if self.scale != 1 else g, neg),
+
+
+class CeluBackward0(EluBackward0):
+    pass
+
+
+def _elu_kernel(input, alpha, scale, input_scale, node_cls, name):
+    d = _float_input(input, name)
+    xp = xp_of(input)
+    neg = xp.expm1(d * input_scale if input_scale != 1 else d)
+    neg *= alpha * scale
+    r = xp.where(d > 0, d * scale if scale != 1 else d, neg)
+    return _act(node_cls, input, r, alpha=alpha, scale=scale, input_scale=input_scale)
+
+
+def _elu(input, alpha):
+    return _elu_kernel(input, alpha, 1.0, 1.0, EluBackward0, "elu_cpu")
+
+
+def elu(input, alpha=1.0, inplace=False):
+    return _inplace_form(_elu)(input, alpha) if inplace else _elu(input, alpha)
+
+
+def _selu(input):
+    return _elu_kernel(input, _SELU_ALPHA, _SELU_SCALE, 1.0, EluBackward0, "elu_cpu")
+
+
+def selu(input, inplace=False):
+    return _inplace_form(_selu)(input) if inplace else _selu(input)
+
+
+def _celu(input, alpha):
+    if alpha == 0:
+        raise RuntimeError("ZeroDivisionError")
+    return _elu_kernel(input, alpha, 1.0, 1.0 / alpha, CeluBackward0, "elu_cpu")
+
+
+def celu(input, alpha=1.0, inplace=False):
+    return _inplace_form(_celu)(input, alpha) if inplace else _celu(input, alpha)
+
+
+class SoftplusBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        bx = x * self.beta if self.beta != 1 else x
+        return P.where(bx > self.threshold, g, g * P.sigmoid(bx)),
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    d = _float_input(input, "softplus_cpu")
+    xp = xp_of(input)
+    bx = d * beta if beta != 1 else d
+    # log1p(exp(bx)) without overflow: max(bx, 0) + log1p(exp(-|bx|))
+    sp = xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))
+    if beta != 1:
+        sp /= beta
+    r = xp.where(bx > threshold, d, sp)
+    return _act(SoftplusBackward0, input, r, beta=beta, threshold=threshold)
+
+
+class LogSigmoidBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        return g * P.sigmoid(-x),
+
+
+def logsigmoid(input):
+    d = _float_input(input, "log_sigmoid_forward_cpu")
+    xp = xp_of(input)
+    r = xp.minimum(d, 0) - xp.log1p(xp.exp(-xp.abs(d)))
+    return _act(LogSigmoidBackward0, input, r)
+
+
+class _AuxBackward(Node):
+    """A node keeping an array from forward (``aux``) that backward reuses;
+    under ``create_graph`` it is recomputed from the input with ember ops."""
+
+    def aux_of(self, x):
+        return _wrap(self.aux) if not _gs[0] else self.recompute(x)
+
+    def free_buffers(self):
+        self.aux = None
+
+
+class GeluBackward0(_AuxBackward):
+    def recompute(self, x):
+        if self.approximate == "tanh":
+            return P.tanh((x + 0.044715 * x * x * x) * _SQRT_2_PI)
+        return (P.erf(x * _SQRT1_2) + 1.0) * 0.5
+
+    def backward(self, g):
+        x, _ = self.saved
+        a = self.aux_of(x)
+        if self.approximate == "tanh":  # a = tanh(inner)
+            inner_d = (x * x * (3 * 0.044715) + 1.0) * _SQRT_2_PI
+            return g * (0.5 * (a + 1.0) + 0.5 * x * (1.0 - a * a) * inner_d),
+        return g * (a + x * P.exp(x * x * -0.5) * _INV_SQRT_2PI),
+
+
+def gelu(input, approximate="none"):
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError("approximate argument must be either none or tanh.")
+    d = _float_input(input, "GeluKernelImpl")
+    xp = xp_of(input)
+    if approximate == "tanh":
+        aux = xp.tanh((d + 0.044715 * d * d * d) * _SQRT_2_PI)
+        r = (aux + 1.0) * d
+        r *= 0.5
+    else:
+        aux = (P._erf_kernel(xp, d * _SQRT1_2) + 1.0) * 0.5
+        r = d * aux
+    out = _act(GeluBackward0, input, r.astype(d.dtype, copy=False), approximate=approximate,
+               aux=aux.astype(d.dtype, copy=False))
+    return out
+
+
+class SiluBackward0(_AuxBackward):
+    def recompute(self, x):
+        return P.sigmoid(x)
+
+    def backward(self, g):
+        x, _ = self.saved
+        s = self.aux_of(x)
+        return g * s * (x * (1.0 - s) + 1.0),
+
+
+def _silu(input):
+    d = _float_input(input, "silu_cpu")
+    s = P._sigmoid_kernel(xp_of(input), d)
+    return _act(SiluBackward0, input, d * s, aux=s)
+
+
+def silu(input, inplace=False):
+    return _inplace_form(_silu)(input) if inplace else _silu(input)
+
+
+class MishBackward0(_AuxBackward):
+    def recompute(self, x):
+        return P.tanh(softplus(x))
+
+    def backward(self, g):
+        x, _ = self.saved
+        t = self.aux_of(x)
+        return g * (t + x * P.sigmoid(x) * (1.0 - t * t)),
+
+
+def _mish(input):
+    d = _float_input(input, "mish_cpu")
+    xp = xp_of(input)
+    t = xp.tanh(xp.maximum(d, 0) + xp.log1p(xp.exp(-xp.abs(d))))
+    return _act(MishBackward0, input, d * t, aux=t)
+
+
+def mish(input, inplace=False):
+    return _inplace_form(_mish)(input) if inplace else _mish(input)
+
+
+def softsign(input):
+    return input / (P.abs(input) + 1)
+
+
+def tanhshrink(input):
+    return input - P.tanh(input)
+
+
+def sigmoid(input):
+    return P.sigmoid(input)
+
+
+def tanh(input):
+    return P.tanh(input)
+
+
+class GluBackward0(Node):
+    def backward(self, g):
+        x, _ = self.saved
+        a, b = S.chunk(x, 2, self.dim)
+        sb = P.sigmoid(b)
+        return S.cat([g * sb, g * a * sb * (1.0 - sb)], self.dim),
+
+
+def glu(input, dim=-1):
+    _check_tensor(input, "glu")
+    d = input._data
+    if d.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
+    dim = _wrap_dim(dim, d.ndim)
+    n = d.shape[dim]
+    if n % 2:
+        raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {n}")
+    a, b = np.split(d, 2, axis=dim) if type(d) is np.ndarray else xp_of(input).split(d, 2, axis=dim)
+    return _act(GluBackward0, input, a * P._sigmoid_kernel(xp_of(input), b), dim=dim)
+
+
+class PreluKernelBackward0(Node):
+    def backward(self, g):
+        x, w = self.saved
+        wb = _channel_view(w, x)
+        gx = P.where(x > 0, g, g * wb) if self.mx else None
+        gw = None
+        if self.mw:
+            gw = P.where(x > 0, 0.0, g * x)
+            dims = tuple(i for i in range(x.dim()) if i != (1 if x.dim() > 1 else 0))
+            if w.numel() == 1:
+                gw = gw.sum().reshape(w.shape)
+            elif dims:
+                gw = gw.sum(dim=dims)
+        return gx, gw
+
+
+def _channel_view(w, x):
+    """A per-channel weight shaped to broadcast over ``x`` (channels at dim 1)."""
+    if w.numel() == 1 or x.dim() < 2:
+        return w.reshape(()) if w.numel() == 1 else w
+    return w.reshape((-1,) + (1,) * (x.dim() - 2))
+
+
+def prelu(input, weight):
+    _check_tensor(input, "prelu")
+    if weight.dim() > 1:
+        raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
+                           f"ndim = {weight.dim()}")
+    nw = weight.numel()
+    if nw != 1:
+        if input.dim() == 0:
+            raise RuntimeError("Not allow zero-dim input tensor.")
+        c = input.shape[1] if input.dim() >= 2 else input.shape[0]
+        if c != nw:
+            raise RuntimeError(f"Mismatch of parameter numbers and input channel size. Found "
+                               f"parameter numbers = {nw} and channel size = {c}.")
+    d = input._data
+    wd = _channel_view(_wrap(weight._data), input)._data
+    r = _wrap(xp_of(input).where(d > 0, d, d * wd))
+    if _gs[0] and (input._rg or weight._rg):
+        n = PreluKernelBackward0((input, weight))
+        n.save(input, weight)
+        n.mx, n.mw = input._rg, weight._rg
+        attach(r, n)
+    return r
+
+
+def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, generator=None):
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    d = input._data
+    noise = B.rng_of(generator).uniform(lower, upper, d.shape).astype(d.dtype)
+    noise = np.where(B.move_array(d, B.CPU) >= 0, np.ones((), d.dtype), noise)
+    slope = _wrap(B.move_array(noise, input.device))
+    return input.mul_(slope) if inplace else input * slope
+
+
+# ---------------------------------------------------------------- dropout
+def _check_p(p):
+    if p < 0.0 or p > 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _keep_mask(input, p, shape, generator=None):
+    """A scaled Bernoulli(1 - p) mask of ``shape`` in ``input``'s dtype and device."""
+    d = input._data
+    rnd = B.rng_of(generator).random(shape, dtype=np.float32 if d.dtype != np.float64 else np.float64)
+    keep = rnd >= p
+    if p == 1.0:
+        m = np.zeros(shape, d.dtype)
+    else:
+        m = keep.astype(d.dtype)
+        m *= 1.0 / (1.0 - p)
+    return _wrap(m if type(d) is np.ndarray else B.move_array(m, input.device))
+
+
+def _apply_mask(input, mask, inplace):
+    return input.mul_(mask) if inplace else input * mask
+
+
+def dropout(input, p=0.5, training=True, inplace=False):
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    return _apply_mask(input, _keep_mask(input, p, input._data.shape), inplace)
+
+
+def _feature_dropout(input, p, training, inplace, batched_dim):
+    """Zero whole channels: one mask value per (N, C), broadcast over the rest."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    d = input._data
+    lead = 2 if d.ndim == batched_dim else 1
+    shape = d.shape[:lead] + (1,) * (d.ndim - lead)
+    return _apply_mask(input, _keep_mask(input, p, shape), inplace)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that "
+            f"dropout1d exists to provide channel-wise dropout on inputs with 1 spatial dimension, "
+            f"a channel dimension, and an optional batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, 3)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    import warnings
+    nd = input.dim()
+    if nd not in (3, 4):
+        warnings.warn(f"dropout2d: Received a {nd}-D input to dropout2d, which is deprecated and "
+                      f"will result in an error in a future release. To retain the behavior and "
+                      f"silence this warning, please use dropout instead. Note that dropout2d "
+                      f"exists to provide channel-wise dropout on inputs with 2 spatial "
+                      f"dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      f"3D or 4D inputs).", stacklevel=2)
+    if nd == 3:
+        warnings.warn("dropout2d: Received a 3D input to dropout2d and assuming that channel-wise "
+                      "1D dropout behavior is desired - input is interpreted as shape (N, C, L), "
+                      "where C is the channel dim. This behavior will change in a future release "
+                      "to interpret the input as one without a batch dimension, i.e. shape (C, H, "
+                      "W). To maintain the 1D channel-wise dropout behavior, please switch to "
+                      "using dropout1d instead.", stacklevel=2)
+        return _feature_dropout(input, p, training, inplace, 3)
+    return _feature_dropout(input, p, training, inplace, 4)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    import warnings
+    nd = input.dim()
+    if nd not in (4, 5):
+        warnings.warn(f"dropout3d: Received a {nd}-D input to dropout3d, which is deprecated and "
+                      f"will result in an error in a future release. To retain the behavior and "
+                      f"silence this warning, please use dropout instead. Note that dropout3d "
+                      f"exists to provide channel-wise dropout on inputs with 3 spatial "
+                      f"dimensions, a channel dimension, and an optional batch dimension (i.e. "
+                      f"4D or 5D inputs).", stacklevel=2)
+    return _feature_dropout(input, p, training, inplace, 5)
+
+
+def _alpha_dropout(input, p, training, mask_shape):
+    """SELU-preserving dropout: dropped units go to alpha', then an affine
+    correction keeps mean and variance."""
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    alpha = _SELU_ALPHA * _SELU_SCALE
+    a = 1.0 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
+    keep = _keep_mask(input, p, mask_shape) * (1.0 - p)  # 0/1 mask
+    b = (keep - 1.0) * (alpha * a) + alpha * a * p
+    return input * (keep * a) + b
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    r = _alpha_dropout(input, p, training, input._data.shape)
+    return input.copy_(r) if inplace and r is not input else r
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    d = input._data
+    r = _alpha_dropout(input, p, training, d.shape[:2] + (1,) * (d.ndim - 2))
+    return input.copy_(r) if inplace and r is not input else r
+
+
+# ---------------------------------------------------------------- normalisation
+def _stats(d, axes, eps):
+    """Mean, normalised input and inverse std of ``d`` over ``axes`` (kept)."""
+    xp = np if type(d) is np.ndarray else B.array_module(d)
+    mean = d.mean(axis=axes, keepdims=True)
+    xc = d - mean
+    var = (xc * xc).mean(axis=axes, keepdims=True)
+    rstd = 1.0 / xp.sqrt(var + eps)
+    xc *= rstd
+    return mean, var, xc, rstd.astype(d.dtype, copy=False)
+
+
+def _recompute_stats(x, axes, eps):
+    """The same statistics with ember ops (for a differentiable backward)."""
+    mean = R.mean(x, axes, True)
+    xc = x - mean
+    rstd = P.rsqrt(R.mean(xc * xc, axes, True) + eps)
+    return xc * rstd, rstd
+
+
+def _norm_input_grad(gxhat, xhat, rstd, axes):
+    """d loss / d x of ``xhat = (x - mean) * rstd`` given d loss / d xhat."""
+    return rstd * (gxhat - R.mean(gxhat, axes, True) - xhat * R.mean(gxhat * xhat, axes, True))
+
+
+def _sum_over(t, axes):
+    return R.sum(t, axes) if axes else t
+
+
+class _NormBackward(Node):
+    """Backward of ``y = xhat * w + b``, ``xhat`` normalised over ``axes`` of
+    the input viewed as ``norm_shape``; ``w``/``b`` broadcast as ``wshape``
+    and their gradients sum over ``paxes``."""
+
+    def backward(self, g):
+        x, w, b = self.saved
+        if _gs[0]:  # create_graph: statistics with history
+            xhat, rstd = _recompute_stats(self._norm(x), self.axes, self.eps)
+        else:
+            xhat, rstd = _wrap(self.xhat), _wrap(self.rstd)
+        gw = gb = gx = None
+        if w is not None and w._rg:
+            gw = _sum_over(g * self._orig(xhat), self.paxes).reshape(w.shape)
+        if b is not None and b._rg:
+            gb = _sum_over(g, self.paxes).reshape(b.shape)
+        if x._rg:
+            gxhat = g * w.reshape(self.wshape) if w is not None else g
+            gx = self._orig(_norm_input_grad(self._norm(gxhat), xhat, rstd, self.axes))
+        return gx, gw, gb
+
+    def _norm(self, t):
+        return t if self.norm_shape is None else t.reshape(self.norm_shape)
+
+    def _orig(self, t):
+        return t if self.norm_shape is None else t.reshape(self.shape)
+
+    def free_buffers(self):
+        self.xhat = self.rstd = None
+
+
+class NativeLayerNormBackward0(_NormBackward):
+    pass
+
+
+class NativeBatchNormBackward0(_NormBackward):
+    pass
+
+
+class NativeGroupNormBackward0(_NormBackward):
+    pass
+
+
+def _affine(xhat, w, b, wshape, keep):
+    """``xhat * w + b``; ``keep``: xhat is saved, so never written."""
+    if w is not None:
+        y = xhat * w._data.reshape(wshape)
+    else:
+        y = xhat.copy() if keep else xhat
+    if b is not None:
+        y += b._data.reshape(wshape)
+    return y
+
+
+def _fused_norm(node_cls, input, weight, bias, axes, paxes, wshape, eps, norm_shape=None):
+    """Normalise ``input`` (viewed as ``norm_shape`` when given) over
+    ``axes``, then scale and shift per ``wshape``; returns (out, mean, var)."""
+    d = input._data
+    dn = d.reshape(norm_shape) if norm_shape is not None else d
+    if dn.dtype.kind != "f":
+        raise RuntimeError(f"expected a floating point input, got {input.dtype}")
+    mean, var, xhat, rstd = _stats(dn, axes, eps)
+    rg = _gs[0] and (input._rg or (weight is not None and weight._rg)
+                     or (bias is not None and bias._rg))
+    out = _wrap(_affine(xhat.reshape(d.shape), weight, bias, wshape, rg))
+    if rg:
+        n = node_cls((input, weight, bias))
+        n.save(input, weight, bias)
+        n.xhat, n.rstd, n.axes, n.paxes, n.wshape, n.eps = xhat, rstd, axes, paxes, wshape, eps
+        n.norm_shape, n.shape = norm_shape, d.shape
+        attach(out, n)
+    return out, mean, var
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    _check_tensor(input, "layer_norm")
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    ns = tuple(int(s) for s in normalized_shape)
+    shape = input._data.shape
+    k = len(ns)
+    if k == 0 or len(shape) < k or tuple(shape[len(shape) - k:]) != ns:
+        raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
+                           f"[*, {', '.join(map(str, ns))}], but got input of size"
+                           f"{Size(shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != ns:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
+                               f"{name} of shape {list(p.shape)} and normalized_shape = {list(ns)}")
+    axes = tuple(range(len(shape) - k, len(shape)))
+    return _fused_norm(NativeLayerNormBackward0, input, weight, bias, axes,
+                       tuple(range(len(shape) - k)), ns, eps)[0]
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    _check_tensor(input, "group_norm")
+    shape = input._data.shape
+    if len(shape) < 2:
+        raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
+                           f"{len(shape)}")
+    n, c = shape[0], shape[1]
+    if c % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, "
+                           f"but got input of shape {list(shape)} and num_groups={num_groups}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and (p.dim() != 1 or p.numel() != c):
+            raise RuntimeError(f"Expected {name} to be a vector of size equal to the number of "
+                               f"channels in input, but got {name} of shape {list(p.shape)} and "
+                               f"input of shape {list(shape)}")
+    wshape = (c,) + (1,) * (len(shape) - 2)
+    paxes = (0,) + tuple(range(2, len(shape)))
+    return _fused_norm(NativeGroupNormBackward0, input, weight, bias, (2,), paxes, wshape, eps,
+                       norm_shape=(n, num_groups, -1))[0]
+
+
+def _update_running(running_mean, running_var, mean, var, count, momentum):
+    """In place: running = (1 - momentum) * running + momentum * batch stat,
+    with the unbiased batch variance."""
+    m = momentum
+    unbiased = var * (count / (count - 1))
+    if running_mean is not None:
+        rm = running_mean._data
+        rm *= (1 - m)
+        rm += (m * mean.reshape(rm.shape)).astype(rm.dtype, copy=False)
+        running_mean._bump_version()
+    if running_var is not None:
+        rv = running_var._data
+        rv *= (1 - m)
+        rv += (m * unbiased.reshape(rv.shape)).astype(rv.dtype, copy=False)
+        running_var._bump_version()
+
+
+class _BatchNormEvalBackward(Node):
+    def backward(self, g):
+        w, b = self.saved
+        scale = _wrap(self.scale)
+        gx = g * scale if self.mx else None
+        gw = gb = None
+        if w is not None and w._rg:
+            gw = R.sum(g * _wrap(self.xhat), self.paxes)
+        if b is not None and b._rg:
+            gb = R.sum(g, self.paxes)
+        return gx, gw, gb
+
+    def free_buffers(self):
+        self.scale = self.xhat = None
+
+
+NativeBatchNormBackward0Eval = type("NativeBatchNormBackward0", (_BatchNormEvalBackward,), {})
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    _check_tensor(input, "batch_norm")
+    d = input._data
+    if d.ndim < 2:
+        raise ValueError(f"Expected 2D or higher input (got {d.ndim}D input)")
+    c = d.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is not None and t.numel() != c:
+            raise RuntimeError(f"{name} should contain {c} elements not {t.numel()}")
+    axes = (0,) + tuple(range(2, d.ndim))
+    wshape = (c,) + (1,) * (d.ndim - 2)
+    if training:
+        count = d.size // c
+        if count <= 1:
+            raise ValueError(f"Expected more than 1 value per channel when training, got input "
+                             f"size {Size(d.shape)}")
+        out, mean, var = _fused_norm(NativeBatchNormBackward0, input, weight, bias, axes, axes,
+                                     wshape, eps)
+        if running_mean is not None or running_var is not None:
+            _update_running(running_mean, running_var, mean, var, count, momentum)
+        return out
+    if running_mean is None or running_var is None:
+        raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
+    xp = xp_of(input)
+    rstd = (1.0 / xp.sqrt(running_var._data + eps)).astype(d.dtype, copy=False).reshape(wshape)
+    shift = running_mean._data.astype(d.dtype, copy=False).reshape(wshape)
+    scale = rstd if weight is None else rstd * weight._data.reshape(wshape)
+    y = d - shift
+    need_xhat = weight is not None and weight._rg and _gs[0]
+    xhat = y * rstd if need_xhat else None
+    y *= scale
+    if bias is not None:
+        y += bias._data.reshape(wshape)
+    out = _wrap(y)
+    if _gs[0] and (input._rg or (weight is not None and weight._rg)
+                   or (bias is not None and bias._rg)):
+        n = NativeBatchNormBackward0Eval((input, weight, bias))
+        n.save(weight, bias)
+        n.scale, n.xhat, n.paxes, n.mx = scale, xhat, axes, input._rg
+        attach(out, n)
+    return out
+
+
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Each (sample, channel) normalised over its spatial positions; running
+    statistics average the per-instance statistics over the batch."""
+    _check_tensor(input, "instance_norm")
+    d = input._data
+    if d.ndim < 3:
+        raise ValueError(f"Expected 3D or higher input (got {d.ndim}D input)")
+    c = d.shape[1]
+    wshape = (c,) + (1,) * (d.ndim - 2)
+    if not use_input_stats:
+        if running_mean is None or running_var is None:
+            raise RuntimeError("Expected running_mean and running_var to be defined when "
+                               "use_input_stats is false")
+        return batch_norm(input, running_mean, running_var, weight, bias, False, momentum, eps)
+    count = int(np.prod(d.shape[2:]))
+    if count <= 1:
+        raise ValueError(f"Expected more than 1 spatial element when training, got input size "
+                         f"{Size(d.shape)}")
+    axes = tuple(range(2, d.ndim))
+    paxes = (0,) + axes
+    out, mean, var = _fused_norm(NativeBatchNormBackward0, input, weight, bias, axes, paxes,
+                                 wshape, eps)
+    if running_mean is not None or running_var is not None:
+        _update_running(running_mean, running_var, mean.mean(axis=0), var.mean(axis=0),
+                        count, momentum)
+    return out
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Each channel divided by (k + alpha/size * sum of squares over ``size``
+    neighbouring channels) ** beta."""
+    dim = input.dim()
+    if dim < 3:
+        raise ValueError(f"Expected 3D or higher dimensionality input (got {dim} dimensions)")
+    if input.numel() == 0:
+        return input
+    sq = input * input
+    c = input.shape[1]
+    lo, hi = size // 2, (size - 1) // 2
+    pad_shape = list(input.shape)
+    pad_lo, pad_hi = list(pad_shape), list(pad_shape)
+    pad_lo[1], pad_hi[1] = lo, hi
+    padded = S.cat([zeros(pad_lo, dtype=input.dtype, device=input.device), sq,
+                    zeros(pad_hi, dtype=input.dtype, device=input.device)], 1)
+    div = S.narrow(padded, 1, 0, c)
+    for i in range(1, size):
+        div = div + S.narrow(padded, 1, i, c)
+    div = (div * (alpha / size) + k) ** beta
+    return input / div
+
+
+# ---------------------------------------------------------------- embedding
+class EmbeddingBackward0(Node):
+    def backward(self, g):
+        idx, = self.saved
+        flat = idx.reshape(-1)
+        g2 = g.reshape(-1, self.num_weights[1])
+        if self.scale_grad_by_freq:
+            counts = _wrap(xp_of(idx).bincount(flat._data, minlength=self.num_weights[0])
+                           .astype(g._data.dtype))
+            g2 = g2 / counts.index_select(0, flat).unsqueeze(1)
+        if self.padding_idx is not None:
+            g2 = g2 * (flat != self.padding_idx).unsqueeze(1)
+        gw = zeros(self.num_weights, dtype=g.dtype, device=g.device)
+        return None, gw.index_add(0, flat, g2)
+
+
+def _embedding_renorm_(weight, idx, max_norm, norm_type):
+    """Rows of ``weight`` used by ``idx`` rescaled in place to norm <= max_norm."""
+    xp = xp_of(weight)
+    rows = xp.unique(idx._data.reshape(-1))
+    w = weight._data
+    sel = w[rows]
+    norms = (xp.abs(sel) ** norm_type).sum(axis=1) ** (1.0 / norm_type)
+    scale = xp.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+    w[rows] = sel * scale[:, None]
+    weight._bump_version()
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
+              scale_grad_by_freq=False, sparse=False):
+    _check_tensor(input, "embedding")
+    if input._data.dtype.kind not in "iu":
+        raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
+                           f"following scalar types: Long, Int; but got torch.{_legacy_name(input)} "
+                           f"instead (while checking arguments for embedding)")
+    if sparse:
+        raise NotImplementedError("sparse embedding gradients are not supported; use sparse=False")
+    num = weight.shape[0]
+    if padding_idx is not None:
+        if padding_idx > 0:
+            if padding_idx >= num:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+        elif padding_idx < 0:
+            if padding_idx < -num:
+                raise AssertionError("Padding_idx must be within num_embeddings")
+            padding_idx = num + padding_idx
+    i = input._data
+    if i.size and (int(i.max()) >= num or int(i.min()) < 0):
+        raise IndexError("index out of range in self")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input, max_norm, norm_type)
+    w = weight._data
+    out = _wrap(xp_of(weight).take(w, i.reshape(-1), axis=0).reshape(i.shape + w.shape[1:]))
+    if _gs[0] and weight._rg:
+        n = EmbeddingBackward0((None, weight))
+        n.save(input)
+        n.num_weights, n.padding_idx = w.shape, padding_idx
+        n.scale_grad_by_freq = scale_grad_by_freq
+        attach(out, n)
+    return out
+
+
+def _legacy_name(t):
+    """``LongTensor`` etc., as torch names dtypes in its messages."""
+    return _TYPE_NAMES[t.dtype].split(".")[-1]
+
+
+def one_hot(tensor, num_classes=-1):
+    _check_tensor(tensor, "one_hot")
+    if tensor._data.dtype != np.int64:
+        raise RuntimeError("one_hot is only applicable to index tensor of type LongTensor.")
+    d = tensor._data
+    xp = xp_of(tensor)
+    if num_classes == -1:
+        if d.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(d.max()) + 1
+    if d.size:
+        if int(d.min()) < 0:
+            raise RuntimeError("Class values must be non-negative.")
+        if int(d.max()) >= num_classes:
+            raise RuntimeError("Class values must be smaller than num_classes.")
+    out = (d[..., None] == xp.arange(num_classes)).astype(np.int64)
+    return _wrap(out)
