@@ -17,10 +17,10 @@ Point = collections.namedtuple("Point", ["x", "y"])
 
 
 def assert_same_batch(e, t):
-    """``e`` (ember) has the structure of ``t`` (torch), leaf by leaf."""
-    if isinstance(t, torch.Tensor):
+    """``e`` (ember) has the structure of ``t`` (torch, or ember), leaf by leaf."""
+    if isinstance(t, (torch.Tensor, ember.Tensor)):
         assert isinstance(e, ember.Tensor), f"expected a Tensor, got {type(e).__name__}"
-        assert_close(e, t)
+        assert_close(e, t if isinstance(t, torch.Tensor) else torch.from_numpy(t.numpy()))
         return
     assert type(e) is type(t), f"{type(e).__name__} != {type(t).__name__}"
     if isinstance(t, collections.abc.Mapping):
@@ -35,6 +35,14 @@ def assert_same_batch(e, t):
         np.testing.assert_array_equal(e, t)
     else:
         assert e == t
+
+
+def assert_same_batches(e_batches, t_batches):
+    """Two loaders (or lists of batches) give the same batches."""
+    eb, tb = list(e_batches), list(t_batches)
+    assert len(eb) == len(tb), f"{len(eb)} batches != {len(tb)}"
+    for a, b in zip(eb, tb):
+        assert_same_batch(a, b)
 
 
 class MyMapping(collections.abc.Mapping):  # immutable: rebuilt through its constructor

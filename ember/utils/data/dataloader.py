@@ -45,6 +45,12 @@ default_collate = _utils.collate.default_collate
 default_convert = _utils.collate.default_convert
 get_worker_info = _utils.worker.get_worker_info
 
+# The processes, queues and event of every live multi-process iterator. An
+# iterator caught in a reference cycle is finalized by the garbage collector,
+# which would otherwise run the finalizers of its queues (stopping their feeder
+# threads) before its own __del__ could send the workers their final None.
+_live_worker_parts = {}
+
 _persistent_workers_atexit_lock = threading.Lock()
 _persistent_workers_atexit_registered = False
 _persistent_workers_atexit = weakref.WeakSet()
@@ -414,6 +420,8 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             self._index_queues.append(index_queue)
             self._workers.append(w)
 
+        _live_worker_parts[id(self)] = (self._worker_result_queue, self._workers_done_event,
+                                        self._index_queues, self._workers)
         if self._pin_memory:
             self._pin_memory_thread_done_event = threading.Event()
             self._data_queue = queue.Queue()
@@ -466,18 +474,20 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
                 self._check_workers_alive()
                 return False, None
         reader = self._worker_result_queue._reader  # the Connection a Queue reads from
-        live = [w.sentinel for i, w in enumerate(self._workers) if self._workers_status[i]]
+        live = {w.sentinel: i for i, w in enumerate(self._workers) if self._workers_status[i]}
         ready = multiprocessing.connection.wait([reader, *live], timeout)
         if reader in ready:  # a result, even if its worker died since
             return True, _read_result(self._worker_result_queue)
-        if ready:
-            self._check_workers_alive()
+        # A ready sentinel means its process ended (waitpid may lag behind it).
+        self._check_workers_alive([live[s] for s in ready])
         return False, None
 
-    def _check_workers_alive(self):
+    def _check_workers_alive(self, dead=()):
+        """Raise RuntimeError if any active worker has exited (those in
+        ``dead`` are known to have)."""
         failed_workers = []
         for worker_id, w in enumerate(self._workers):
-            if self._workers_status[worker_id] and not w.is_alive():
+            if self._workers_status[worker_id] and (worker_id in dead or not w.is_alive()):
                 failed_workers.append(w)
                 self._mark_worker_as_unavailable(worker_id)
         if failed_workers:
@@ -608,6 +618,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             main_pid = os.getpid()
             for w in self._workers:  # segments of batches never received
                 transport.unlink_leftovers(main_pid, w.pid)
+            _live_worker_parts.pop(id(self), None)
 
     @staticmethod
     def _clean_up_persistent_workers_atexit():

@@ -2,6 +2,7 @@
 the worker loop, pinning) or move batches between processes (transport).
 Everything here lives at module level so that it pickles under 'spawn'."""
 import atexit
+import pickle
 import sys
 import traceback
 
@@ -36,12 +37,26 @@ class ExceptionWrapper:
         if exc_info is None:
             exc_info = sys.exc_info()
         self.exc_type = exc_info[0]
+        self.exc_name = self.exc_type.__name__
         # Keep only the text: the traceback object would pin the frames.
         self.exc_msg = "".join(traceback.format_exception(*exc_info))
         self.where = where
 
+    def __getstate__(self):
+        # An exception class the other process cannot import (a local class)
+        # travels as its nearest importable base.
+        state = dict(self.__dict__)
+        for cls in self.exc_type.__mro__:
+            try:
+                pickle.dumps(cls)
+                break
+            except Exception:
+                continue
+        state["exc_type"] = cls
+        return state
+
     def reraise(self):
-        msg = f"Caught {self.exc_type.__name__} {self.where}.\nOriginal {self.exc_msg}"
+        msg = f"Caught {self.exc_name} {self.where}.\nOriginal {self.exc_msg}"
         if self.exc_type is KeyError:
             msg = KeyErrorMessage(msg)
         elif getattr(self.exc_type, "message", None):
@@ -51,7 +66,12 @@ class ExceptionWrapper:
         except Exception:
             # The exception needs other constructor arguments.
             raise RuntimeError(msg) from None
-        raise exception
+        try:
+            raise exception
+        finally:
+            # No frame -> exception reference: the traceback would otherwise form a
+            # cycle that keeps the DataLoader iterator (and its workers) until gc runs.
+            del exception
 
 
 from . import collate, fetch, pin_memory, transport, worker  # noqa: E402
