@@ -383,3 +383,50 @@ def test_numpy_seed_state_matches_torch_scheme():
     from ember.utils.data._utils.worker import _generate_state as e_state
     for base, wid in ((0, 0), (12345678901234, 3), ((1 << 63) - 1, 7)):
         assert e_state(base, wid) == t_state(base, wid)
+
+
+# -------------------------------------------------------------- pin memory
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_pin_memory_hook_with_an_accelerator(monkeypatch, num_workers):
+    """With an accelerator every tensor of every batch goes through
+    ``Tensor.pin_memory`` (in a thread of the main process with workers)."""
+    pinned = []
+
+    def pin_memory(self):
+        pinned.append(tuple(self.shape))
+        return self
+
+    monkeypatch.setattr(ember.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(ember.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(ember.cuda, "set_device", lambda device: None)
+    monkeypatch.setattr(ember.Tensor, "pin_memory", pin_memory)
+    kw = {"timeout": GUARD} if num_workers else {}
+    got = list(eud.DataLoader(Samples(5), batch_size=2, pin_memory=True,
+                              num_workers=num_workers, **kw))
+    assert_same_batches(got, eud.DataLoader(Samples(5), batch_size=2))
+    # per batch: img, arr, label, w, pair.a, pair.b
+    assert len(pinned) == 3 * 6 and pinned[0] == (2, 2, 3)
+    del got
+    assert no_children()
+
+
+def test_interpreter_exit_with_live_workers_is_clean(tmp_path):
+    """A loader with persistent workers and large batches in flight, left
+    alive at exit: the program ends promptly and leaves no segment behind."""
+    import subprocess
+    import sys
+    script = tmp_path / "prog.py"
+    script.write_text(
+        "import os, ember, ember.utils.data as eud\n"
+        "ds = eud.TensorDataset(ember.zeros(64, 3, 128, 128))\n"
+        "ld = eud.DataLoader(ds, batch_size=8, num_workers=2, persistent_workers=True)\n"
+        "it = iter(ld); next(it)\n"
+        "import time; time.sleep(0.3)  # let the workers fill the queue\n"
+        "print(os.getpid(), [w.pid for w in it._workers], flush=True)\n")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         timeout=60, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stderr
+    pid = out.stdout.split()[0]
+    if os.path.isdir("/dev/shm"):
+        assert [n for n in os.listdir("/dev/shm") if n.startswith(f"emdl{pid}_")] == []
+    assert "leaked" not in out.stderr and "Error" not in out.stderr

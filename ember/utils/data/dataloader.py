@@ -17,6 +17,7 @@ on error. Workers exit by themselves when the main process dies. While
 waiting for a result the main process also waits on every live worker's
 process sentinel, so a worker that dies raises RuntimeError at once.
 """
+import atexit
 import itertools
 import multiprocessing
 import multiprocessing.connection
@@ -26,7 +27,6 @@ import queue
 import sys
 import threading
 import warnings
-import weakref
 from typing import Generic, TypeVar
 
 import ember
@@ -51,9 +51,20 @@ get_worker_info = _utils.worker.get_worker_info
 # threads) before its own __del__ could send the workers their final None.
 _live_worker_parts = {}
 
-_persistent_workers_atexit_lock = threading.Lock()
-_persistent_workers_atexit_registered = False
-_persistent_workers_atexit = weakref.WeakSet()
+
+@atexit.register
+def _clean_up_at_exit():
+    """Stop the workers of iterators still alive at exit (persistent workers,
+    a loader held by a global) and free their shared-memory segments."""
+    for _, done_event, _, workers in list(_live_worker_parts.values()):
+        done_event.set()
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+        for w in workers:
+            w.join(timeout=_utils.MP_STATUS_CHECK_INTERVAL)
+            transport.unlink_leftovers(os.getpid(), w.pid)
+    _live_worker_parts.clear()
 
 
 class _DatasetKind:
@@ -393,7 +404,7 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
         self._workers_done_event = ctx.Event()
         self._index_queues = []
         self._workers = []
-        self._workers_status = []
+        self._workers_status = [True] * self._num_workers
         self._shutdown = False
         for i in range(self._num_workers):
             index_queue = ctx.Queue()
@@ -435,9 +446,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             self._pin_memory_thread = pin_memory_thread
         else:
             self._data_queue = self._worker_result_queue
-
-        if self._persistent_workers and self._pin_memory:
-            self._register_persistent_workers_atexit()
         self._reset(loader, first_iter=True)
 
     def _reset(self, loader, first_iter=False):
@@ -619,24 +627,6 @@ class _MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
             for w in self._workers:  # segments of batches never received
                 transport.unlink_leftovers(main_pid, w.pid)
             _live_worker_parts.pop(id(self), None)
-
-    @staticmethod
-    def _clean_up_persistent_workers_atexit():
-        with _persistent_workers_atexit_lock:
-            iterators = tuple(_persistent_workers_atexit)
-        for iterator in iterators:
-            iterator._shutdown_workers()
-
-    def _register_persistent_workers_atexit(self):
-        # The pin-memory thread would keep a persistent iterator alive at exit.
-        import atexit
-        global _persistent_workers_atexit_registered
-        with _persistent_workers_atexit_lock:
-            _persistent_workers_atexit.add(self)
-            if _persistent_workers_atexit_registered:
-                return
-            atexit.register(_MultiProcessingDataLoaderIter._clean_up_persistent_workers_atexit)
-            _persistent_workers_atexit_registered = True
 
     def __del__(self):
         self._shutdown_workers()
