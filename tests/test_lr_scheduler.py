@@ -3,10 +3,12 @@ of 50 steps, closed forms, state_dict contents and round trips, warnings, errors
 import math
 import warnings
 
+import numpy as np
 import pytest
 import torch
 
 import ember
+from oracle import assert_close, to_ember
 
 
 def _optimizer(lib, opt="SGD"):
@@ -372,3 +374,32 @@ def test_swalr_after_a_schedule_and_bad_args():
                 dict(swa_lr=[0.1])):
         with pytest.raises(ValueError):
             ember.optim.swa_utils.SWALR(_optimizer(ember), **bad)
+
+
+@pytest.mark.skipif(not hasattr(ember.nn, "Linear"), reason="ember.nn.Linear not built")
+@pytest.mark.parametrize("kind,make", [
+    ("SGD", lambda S, o: S.OneCycleLR(o, max_lr=0.5, total_steps=25)),
+    ("Adam", lambda S, o: S.CyclicLR(o, base_lr=0.001, max_lr=0.05, step_size_up=4)),
+    ("SGD", lambda S, o: S.SequentialLR(o, [S.LinearLR(o, 0.2, total_iters=5),
+                                            S.CosineAnnealingLR(o, T_max=15)], [5])),
+], ids=["OneCycle-SGD", "Cyclic-Adam", "Sequential-SGD"])
+def test_training_with_a_schedule_matches_torch(kind, make):
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((16, 5)).astype(np.float32)
+    Y = rng.standard_normal((16, 1)).astype(np.float32)
+    tm = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 1))
+    em = ember.nn.Sequential(ember.nn.Linear(5, 7), ember.nn.Tanh(), ember.nn.Linear(7, 1))
+    em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
+    for lib, model in ((torch, tm), (ember, em)):
+        opt = (lib.optim.SGD(model.parameters(), lr=0.1, momentum=0.9) if kind == "SGD"
+               else lib.optim.Adam(model.parameters()))
+        sched = make(lib.optim.lr_scheduler, opt)
+        x, y = lib.tensor(X), lib.tensor(Y)
+        for _ in range(20):
+            opt.zero_grad()
+            ((model(x) - y) ** 2).mean().backward()
+            opt.step()
+            sched.step()
+    for (k, tv), (k2, ev) in zip(tm.state_dict().items(), em.state_dict().items()):
+        assert k == k2
+        assert_close(ev, tv, 1e-4, 1e-5)

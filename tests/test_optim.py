@@ -567,11 +567,10 @@ def test_mlp_trains_like_torch(case):
     results = []
     for lib, model in ((torch, tm), (ember, em)):
         opt = getattr(lib.optim, name)(model.parameters(), **kw)
-        loss_fn = lib.nn.MSELoss()
         x, y = lib.tensor(X), lib.tensor(Y)
         for _ in range(20):
             opt.zero_grad()
-            loss = loss_fn(model(x), y)
+            loss = ((model(x) - y) ** 2).mean()
             loss.backward()
             opt.step()
         results.append((dict(model.named_parameters()), opt))
@@ -692,3 +691,24 @@ def test_old_checkpoints_with_number_counters_and_missing_options():
         p.grad = lib.ones(2)
         opt.step()
         assert float(st["step"]) == 4.0
+
+
+@needs_nn
+def test_update_bn_matches_torch():
+    rng = np.random.default_rng(2)
+    batches = [rng.standard_normal((8, 4)).astype(np.float32) * 3 + 1 for _ in range(5)]
+
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.BatchNorm1d(3, momentum=0.3))
+
+    tm, em = build(torch), build(ember)
+    em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
+    for lib, model in ((torch, tm), (ember, em)):
+        model.eval()
+        loader = [(lib.tensor(b), lib.zeros(8)) for b in batches]
+        lib.optim.swa_utils.update_bn(loader, model)
+        assert not model.training and model[1].momentum == 0.3
+    tsd, esd = tm.state_dict(), em.state_dict()
+    for k in ("1.running_mean", "1.running_var", "1.num_batches_tracked"):
+        assert_close(esd[k], tsd[k], 1e-5, 1e-6)
+    assert tsd["1.num_batches_tracked"].item() == 5
