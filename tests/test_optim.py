@@ -701,6 +701,7 @@ def test_update_bn_matches_torch():
     def build(lib):
         return lib.nn.Sequential(lib.nn.Linear(4, 3), lib.nn.BatchNorm1d(3, momentum=0.3))
 
+    torch.manual_seed(0)
     tm, em = build(torch), build(ember)
     em.load_state_dict({k: to_ember(v) for k, v in tm.state_dict().items()})
     for lib, model in ((torch, tm), (ember, em)):
