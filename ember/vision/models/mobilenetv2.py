@@ -1,0 +1,128 @@
+"""MobileNetV2 (Sandler et al., 2018) as torchvision builds it."""
+from functools import partial
+
+import ember
+from ember import nn
+from ..ops.misc import Conv2dNormActivation
+from ..transforms._presets import ImageClassification
+from ._api import _imagenet_meta, _ovewrite_named_param, handle_legacy_interface, Weights, WeightsEnum
+
+__all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
+
+
+def _make_divisible(v, divisor, min_value=None):
+    """``v`` rounded to a multiple of ``divisor``, never more than 10 % below ``v``."""
+    if min_value is None:
+        min_value = divisor
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, inp, oup, stride, expand_ratio, norm_layer=None):
+        super().__init__()
+        self.stride = stride
+        if stride not in [1, 2]:
+            raise ValueError(f"stride should be 1 or 2 instead of {stride}")
+        if norm_layer is None:
+            norm_layer = nn.BatchNorm2d
+        hidden_dim = int(round(inp * expand_ratio))
+        self.use_res_connect = self.stride == 1 and inp == oup
+        layers = []
+        if expand_ratio != 1:  # pointwise expansion
+            layers.append(Conv2dNormActivation(inp, hidden_dim, kernel_size=1, norm_layer=norm_layer,
+                                               activation_layer=nn.ReLU6))
+        layers.extend([
+            # depthwise
+            Conv2dNormActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim, norm_layer=norm_layer,
+                                 activation_layer=nn.ReLU6),
+            # pointwise linear projection
+            nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
+            norm_layer(oup),
+        ])
+        self.conv = nn.Sequential(*layers)
+        self.out_channels = oup
+        self._is_cn = stride > 1
+
+    def forward(self, x):
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
+
+
+class MobileNetV2(nn.Module):
+    def __init__(self, num_classes=1000, width_mult=1.0, inverted_residual_setting=None, round_nearest=8,
+                 block=None, norm_layer=None, dropout=0.2):
+        super().__init__()
+        if block is None:
+            block = InvertedResidual
+        if norm_layer is None:
+            norm_layer = nn.BatchNorm2d
+        input_channel = 32
+        last_channel = 1280
+        if inverted_residual_setting is None:
+            inverted_residual_setting = [
+                # expansion t, channels c, repeats n, stride s
+                [1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2],
+                [6, 320, 1, 1],
+            ]
+        if len(inverted_residual_setting) == 0 or len(inverted_residual_setting[0]) != 4:
+            raise ValueError("inverted_residual_setting should be non-empty or a 4-element list, "
+                             f"got {inverted_residual_setting}")
+        input_channel = _make_divisible(input_channel * width_mult, round_nearest)
+        self.last_channel = _make_divisible(last_channel * max(1.0, width_mult), round_nearest)
+        features = [Conv2dNormActivation(3, input_channel, stride=2, norm_layer=norm_layer,
+                                         activation_layer=nn.ReLU6)]
+        for t, c, n, s in inverted_residual_setting:
+            output_channel = _make_divisible(c * width_mult, round_nearest)
+            for i in range(n):
+                features.append(block(input_channel, output_channel, s if i == 0 else 1, expand_ratio=t,
+                                      norm_layer=norm_layer))
+                input_channel = output_channel
+        features.append(Conv2dNormActivation(input_channel, self.last_channel, kernel_size=1, norm_layer=norm_layer,
+                                             activation_layer=nn.ReLU6))
+        self.features = nn.Sequential(*features)
+        self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(self.last_channel, num_classes))
+
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+                nn.init.ones_(m.weight)
+                nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.Linear):
+                nn.init.normal_(m.weight, 0, 0.01)
+                nn.init.zeros_(m.bias)
+
+    def _forward_impl(self, x):
+        x = nn.functional.adaptive_avg_pool2d(self.features(x), (1, 1))
+        return self.classifier(ember.flatten(x, 1))
+
+    def forward(self, x):
+        return self._forward_impl(x)
+
+
+_URL = "https://download.pytorch.org/models/"
+
+
+class MobileNet_V2_Weights(WeightsEnum):
+    IMAGENET1K_V1 = Weights(_URL + "mobilenet_v2-b0353104.pth", partial(ImageClassification, crop_size=224),
+                            _imagenet_meta(num_params=3504872))
+    IMAGENET1K_V2 = Weights(_URL + "mobilenet_v2-7ebf99e0.pth",
+                            partial(ImageClassification, crop_size=224, resize_size=232),
+                            _imagenet_meta(num_params=3504872))
+    DEFAULT = IMAGENET1K_V2
+
+
+@handle_legacy_interface(MobileNet_V2_Weights)
+def mobilenet_v2(*, weights=None, progress=True, **kwargs):
+    """MobileNetV2; ``weights=MobileNet_V2_Weights.DEFAULT`` loads pretrained ImageNet weights."""
+    weights = MobileNet_V2_Weights.verify(weights)
+    if weights is not None:
+        _ovewrite_named_param(kwargs, "num_classes", weights.meta["num_classes"])
+    model = MobileNetV2(**kwargs)
+    if weights is not None:
+        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
+    return model

@@ -1,0 +1,3 @@
+"""``torchvision.transforms``: image transforms for PIL images and ember tensors."""
+from .transforms import *  # noqa: F401,F403
+from . import functional  # noqa: F401
