@@ -70,9 +70,8 @@ def _step_tensor(value=0.0):
 def _count(state, key="step"):
     """Advance the 0-d counter ``state[key]`` by one; its new value as a float."""
     c = state[key]._data
-    v = float(c) + 1.0  # exact for counts below 2**24, as torch's float32 += 1
-    c[()] = v
-    return v
+    c[()] = float(c) + 1.0  # rounded to the counter's dtype, as torch's ``step += 1``
+    return float(c)
 
 
 def _real(a):
