@@ -16,11 +16,15 @@ __all__ = ["AveragedModel", "update_bn", "SWALR", "get_ema_multi_avg_fn",
            "get_swa_multi_avg_fn", "get_ema_avg_fn", "get_swa_avg_fn"]
 
 
-def get_ema_multi_avg_fn(decay=0.999):
-    """In-place exponential moving average over lists of tensors."""
+def _check_decay(decay):
     if decay < 0.0 or decay > 1.0:
         raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
                          "[0,1] range.")
+
+
+def get_ema_multi_avg_fn(decay=0.999):
+    """In-place exponential moving average over lists of tensors."""
+    _check_decay(decay)
 
     @no_grad()
     def ema_update(ema_param_list, current_param_list, _):
@@ -50,9 +54,7 @@ def get_swa_multi_avg_fn():
 
 def get_ema_avg_fn(decay=0.999):
     """``decay * ema + (1 - decay) * current``."""
-    if decay < 0.0 or decay > 1.0:
-        raise ValueError(f"Invalid decay value {decay} provided. Please provide a value in "
-                         "[0,1] range.")
+    _check_decay(decay)
 
     @no_grad()
     def ema_update(ema_param, current_param, num_averaged):
