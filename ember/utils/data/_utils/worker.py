@@ -111,8 +111,7 @@ def _generate_state(base_seed, worker_id):
 
 
 def _worker_loop(dataset_kind, dataset, index_queue, data_queue, done_event, auto_collation,
-                 collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers,
-                 persistent_workers):
+                 collate_fn, drop_last, base_seed, init_fn, worker_id, num_workers):
     """Serve ``(send_idx, indices)`` tasks from ``index_queue`` until a
     ``None`` arrives, answering ``(send_idx, batch)`` (or an ExceptionWrapper)
     on ``data_queue``. See DataLoader's notes on shutdown."""
