@@ -108,7 +108,7 @@ def relu6(input, inplace=False):
 
 def relu(input, inplace=False):
     _check_tensor(input, "relu")
-    return P.relu_(input) if inplace else P.relu(input)
+    return input.relu_() if inplace else P.relu(input)
 
 
 class ThresholdBackward0(Node):
@@ -676,7 +676,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if k == 0 or len(shape) < k or tuple(shape[len(shape) - k:]) != ns:
         raise RuntimeError(f"Given normalized_shape={list(ns)}, expected input with shape "
                            f"[*, {', '.join(map(str, ns))}], but got input of size"
-                           f"{Size(shape)}")
+                           f"{list(shape)}")
     for name, p in (("weight", weight), ("bias", bias)):
         if p is not None and tuple(p.shape) != ns:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got "
