@@ -215,6 +215,13 @@ def test_pin_memory_without_accelerator_warns_and_works():
     with pytest.warns(UserWarning, match="no accelerator is found"):
         batches = list(loader)
     assert len(batches) == 2 and not batches[0]["img"].is_pinned()
+    msgs = []
+    for lib, ds in ((eud, Samples(2)), (tud, TSamples(2))):
+        with warnings.catch_warnings(record=True) as w:
+            warnings.simplefilter("always")
+            list(lib.DataLoader(ds, pin_memory=True, pin_memory_device="cuda"))
+        msgs.append(sorted(str(x.message) for x in w))
+    assert msgs[0] == msgs[1] and any("pin_memory_device is deprecated" in m for m in msgs[0])
 
 
 def test_too_many_workers_warns():
