@@ -210,7 +210,8 @@ def test_linear_float64_and_errors():
         t(torch.ones(2, 3))
     with pytest.raises(RuntimeError) as ee:
         e(ember.ones(2, 3))
-    assert str(ee.value) == str(te.value) == "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"
+    assert str(ee.value) == str(te.value) == \
+        "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"
     with pytest.raises(RuntimeError) as ee:
         e(ember.ones(2, 2, 3))
     assert "(4x3 and 4x5)" in str(ee.value)
@@ -626,3 +627,81 @@ def test_warnings_are_torchs():
         warnings.simplefilter("always")
         EF.dropout2d(ember.ones(2, 3, 4), 0.5)
     assert any("dropout2d" in str(x.message) for x in w)
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("kind", ["offsets", "2d", "last_offset", "padding", "empty_bag"])
+def test_embedding_bag(mode, kind):
+    idx = np.array([1, 2, 4, 5, 4, 3, 2, 9], np.int64)
+    kwargs, call_args = {}, {}
+    offsets = np.array([0, 2, 5], np.int64)
+    if kind == "2d":
+        idx = idx.reshape(2, 4)
+        offsets = None
+    elif kind == "last_offset":
+        kwargs["include_last_offset"] = True
+        offsets = np.array([0, 3, 8], np.int64)
+    elif kind == "padding":
+        kwargs["padding_idx"] = 2
+    elif kind == "empty_bag":
+        offsets = np.array([0, 3, 3, 8], np.int64)
+
+    def call(m, x):
+        lib = ember if isinstance(x, ember.Tensor) else torch
+        off = None if offsets is None else lib.tensor(offsets)
+        return m(x, off)
+
+    emod, tmod = run_both(lambda nn: nn.EmbeddingBag(10, 3, mode=mode, **kwargs), idx, call=call)
+    assert repr(emod) == repr(tmod)
+
+
+def test_embedding_bag_per_sample_weights_and_errors():
+    idx = np.array([1, 2, 4, 5], np.int64)
+    w = np.array([0.5, 2.0, -1.0, 3.0], np.float32)
+    t = torch.nn.EmbeddingBag(6, 2, mode="sum")
+    e = enn.EmbeddingBag(6, 2, mode="sum")
+    load_from_torch(e, t)
+    tw, ew = torch.tensor(w, requires_grad=True), ember.tensor(w, requires_grad=True)
+    to = t(torch.tensor(idx), torch.tensor([0, 1]), per_sample_weights=tw)
+    eo = e(ember.tensor(idx), ember.tensor([0, 1]), per_sample_weights=ew)
+    assert_close(eo, to)
+    to.sum().backward()
+    eo.sum().backward()
+    assert_close(ew.grad, tw.grad)
+    assert_close(e.weight.grad, t.weight.grad)
+    for lib in (torch, ember):
+        m = lib.nn.EmbeddingBag(6, 2)
+        with pytest.raises(ValueError):
+            m(lib.tensor([1, 2]))
+        with pytest.raises(ValueError):
+            m(lib.tensor([[1, 2]]), lib.tensor([0]))
+        with pytest.raises(NotImplementedError):
+            m(lib.tensor([1, 2]), lib.tensor([0]), per_sample_weights=lib.ones(2))
+
+
+def test_pdist_and_distance_modules():
+    x = randn(5, 3)
+    ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    for p in (2, 1, 3.0):
+        eo, to = EF.pdist(ex, p), TF.pdist(tx, p)
+        assert_close(eo, to, rtol=1e-5)
+    eo.sum().backward()
+    to.sum().backward()
+    assert_close(ex.grad, tx.grad, rtol=1e-4, atol=1e-6)
+    a, b = randn(4, 6), randn(4, 6)
+    for spec in ("PairwiseDistance()", "PairwiseDistance(p=1.0, keepdim=True)",
+                 "CosineSimilarity()", "CosineSimilarity(dim=0, eps=1e-6)"):
+        emod, tmod = run_both(lambda nn: eval("nn." + spec), a, b)
+        assert repr(emod) == repr(tmod)
+
+
+@pytest.mark.skipif(not hasattr(EF, "softmax"), reason="F.softmax comes with ember/_ops/nn.py")
+def test_gumbel_softmax():
+    ember.manual_seed(0)
+    logits = ember.tensor(randn(500, 4), requires_grad=True)
+    soft = EF.gumbel_softmax(logits, tau=0.5)
+    assert_close(soft.sum(-1), torch.ones(500), rtol=1e-5)
+    hard = EF.gumbel_softmax(logits, hard=True)
+    assert bool(((hard == 0) | (hard == 1)).all()) and bool((hard.sum(-1) == 1).all())
+    (hard * ember.arange(4.0)).sum().backward()
+    assert logits.grad is not None and float(logits.grad.abs().sum()) > 0

@@ -60,16 +60,30 @@ def _inplace_form(fn):
 
 
 # ---------------------------------------------------------------- piecewise linear
+def _slopes(x, below):
+    """1 where ``x > 0``, else ``below``: exact values without a branchy ``where``."""
+    d = x._data
+    pos = d > 0
+    f = (~pos).astype(d.dtype)
+    f *= below
+    f += pos
+    return _wrap(f)
+
+
 class LeakyReluBackward0(Node):
     def backward(self, g):
         x, _ = self.saved
-        return P.where(x > 0, g, g * self.slope),
+        return g * _slopes(x, self.slope),
 
 
 def _leaky_relu(input, negative_slope):
     d = _float_input(input, "leaky_relu_cpu")
-    return _act(LeakyReluBackward0, input, xp_of(input).where(d > 0, d, d * negative_slope),
-                slope=negative_slope)
+    xp = xp_of(input)
+    if 0 <= negative_slope <= 1:
+        r = xp.maximum(d, d * negative_slope)
+    else:
+        r = xp.where(d > 0, d, d * negative_slope)
+    return _act(LeakyReluBackward0, input, r, slope=negative_slope)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -120,7 +134,7 @@ class ThresholdBackward0(Node):
 def _threshold(input, threshold, value):
     d = input._data
     return _act(ThresholdBackward0, input,
-                xp_of(input).where(d > threshold, d, np.asarray(value, d.dtype)),
+                xp_of(input).where(d > threshold, d, xp_of(input).asarray(value, d.dtype)),
                 threshold=threshold)
 
 
@@ -392,7 +406,7 @@ def glu(input, dim=-1):
     n = d.shape[dim]
     if n % 2:
         raise RuntimeError(f"Halving dimension must be even, but dimension {dim} is size {n}")
-    a, b = np.split(d, 2, axis=dim) if type(d) is np.ndarray else xp_of(input).split(d, 2, axis=dim)
+    a, b = xp_of(input).split(d, 2, axis=dim)
     return _act(GluBackward0, input, a * P._sigmoid_kernel(xp_of(input), b), dim=dim)
 
 
@@ -462,8 +476,8 @@ def _check_p(p):
 def _keep_mask(input, p, shape, generator=None):
     """A scaled Bernoulli(1 - p) mask of ``shape`` in ``input``'s dtype and device."""
     d = input._data
-    rnd = B.rng_of(generator).random(shape, dtype=np.float32 if d.dtype != np.float64 else np.float64)
-    keep = rnd >= p
+    dt = np.float64 if d.dtype == np.float64 else np.float32
+    keep = B.rng_of(generator).random(shape, dtype=dt) >= p
     if p == 1.0:
         m = np.zeros(shape, d.dtype)
     else:
@@ -873,19 +887,16 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
     _check_tensor(input, "embedding")
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
-                           f"following scalar types: Long, Int; but got torch.{_legacy_name(input)} "
-                           f"instead (while checking arguments for embedding)")
+                           f"following scalar types: Long, Int; but got "
+                           f"torch.{_legacy_name(input)} instead (while checking arguments for "
+                           f"embedding)")
     if sparse:
         raise NotImplementedError("sparse embedding gradients are not supported; use sparse=False")
     num = weight.shape[0]
     if padding_idx is not None:
-        if padding_idx > 0:
-            if padding_idx >= num:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-        elif padding_idx < 0:
-            if padding_idx < -num:
-                raise AssertionError("Padding_idx must be within num_embeddings")
-            padding_idx = num + padding_idx
+        if not -num <= padding_idx < num:
+            raise AssertionError("Padding_idx must be within num_embeddings")
+        padding_idx %= num
     i = input._data
     if i.size and (int(i.max()) >= num or int(i.min()) < 0):
         raise IndexError("index out of range in self")
@@ -924,3 +935,84 @@ def one_hot(tensor, num_classes=-1):
             raise RuntimeError("Class values must be smaller than num_classes.")
     out = (d[..., None] == xp.arange(num_classes)).astype(np.int64)
     return _wrap(out)
+
+
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False,
+                  mode="mean", sparse=False, per_sample_weights=None, include_last_offset=False,
+                  padding_idx=None):
+    """Sums, means or maxima of bags of embeddings: the rows of a 2-D
+    ``input``, or the slices of a 1-D ``input`` that ``offsets`` start."""
+    from .indexing import gather
+    from .creation import arange
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"mode has to be one of sum, mean or max, but got {mode}")
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise NotImplementedError(
+                f"embedding_bag: per_sample_weights was not None. per_sample_weights is only "
+                f"supported for mode='sum' (got mode='{mode}'). Please open a feature request on "
+                f"GitHub.")
+        if per_sample_weights.shape != input.shape:
+            raise ValueError(f"embedding_bag: If per_sample_weights ({per_sample_weights.shape}) "
+                             f"is not None, then it must have the same shape as the input "
+                             f"({input.shape})")
+    if input.dim() == 2:
+        if offsets is not None:
+            raise ValueError(f"if input is 2D, then offsets has to be None, as input is treated is "
+                             f"a mini-batch of fixed length sequences. However, found offsets of "
+                             f"type {type(offsets)}")
+        nb, per = input.shape
+        starts = np.arange(0, nb * per, per, dtype=np.int64)
+        input = input.reshape(-1)
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights.reshape(-1)
+    elif input.dim() == 1:
+        if offsets is None:
+            raise ValueError("offsets has to be a 1D Tensor but got None")
+        if offsets.dim() != 1:
+            raise ValueError("offsets has to be a 1D Tensor")
+        starts = B.move_array(offsets._data, B.CPU).astype(np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+    else:
+        raise ValueError(f"input has to be 1D or 2D Tensor, but got Tensor of dimension "
+                         f"{input.dim()}")
+    n = input.numel()
+    nbags = len(starts)
+    bag_of = np.zeros(n, np.int64)  # bag id of every entry
+    if n and nbags:
+        np.add.at(bag_of, starts[1:][starts[1:] < n], 1)
+        bag_of = np.cumsum(bag_of)
+    keep = np.ones(n, bool)
+    if padding_idx is not None:
+        if padding_idx < 0:
+            padding_idx += weight.shape[0]
+        keep = B.move_array(input._data, B.CPU) != padding_idx
+    emb = embedding(input, weight, padding_idx, max_norm, norm_type, scale_grad_by_freq)
+    if per_sample_weights is not None:
+        emb = emb * per_sample_weights.unsqueeze(1)
+    dev = weight.device
+    rows = np.nonzero(keep)[0]
+    bags = bag_of[rows]
+    emb = emb.index_select(0, _wrap(B.move_array(rows, dev)))
+    counts = np.bincount(bags, minlength=nbags)
+    if mode == "max":
+        d = B.move_array(emb._data, B.CPU)
+        first = np.full((nbags, d.shape[1]), -1, np.int64)
+        if len(rows):
+            best = np.full((nbags, d.shape[1]), -np.inf)
+            np.maximum.at(best, bags, d)
+            pos = np.where(d == best[bags], np.arange(len(rows))[:, None], len(rows))
+            first = np.full((nbags, d.shape[1]), len(rows), np.int64)
+            np.minimum.at(first, bags, pos)
+        empty = counts == 0
+        first[empty] = 0
+        if not len(rows):
+            return zeros((nbags, weight.shape[1]), dtype=weight.dtype, device=dev)
+        out = gather(emb, 0, _wrap(B.move_array(first, dev)))
+        return out * _wrap(B.move_array((~empty)[:, None].astype(d.dtype), dev))
+    out = zeros((nbags, weight.shape[1]), dtype=weight.dtype, device=dev)
+    out = out.index_add(0, _wrap(B.move_array(bags, dev)), emb)
+    if mode == "mean":
+        out = out / _wrap(B.move_array(np.maximum(counts, 1).astype(out._data.dtype)[:, None], dev))
+    return out

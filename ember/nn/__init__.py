@@ -6,8 +6,8 @@ from .modules import (Module, Sequential, ModuleList, ModuleDict, ParameterList,
                       GLU, GELU, Hardshrink, LeakyReLU, LogSigmoid, Softplus, Softshrink, PReLU,
                       Softsign, Tanhshrink, Softmin, Softmax, Softmax2d, LogSoftmax, Dropout,
                       Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout,
-                      Embedding, Flatten, Unflatten, LocalResponseNorm, LayerNorm, GroupNorm,
-                      RMSNorm, BatchNorm1d, BatchNorm2d, BatchNorm3d, InstanceNorm1d,
-                      InstanceNorm2d, InstanceNorm3d)
+                      Embedding, EmbeddingBag, PairwiseDistance, CosineSimilarity, Flatten,
+                      Unflatten, LocalResponseNorm, LayerNorm, GroupNorm, RMSNorm, BatchNorm1d,
+                      BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)
 # conv, pooling, losses: see ember/_ops/nn.py
 from . import functional, init, utils, parameter, modules  # noqa: E402

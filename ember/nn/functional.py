@@ -1,6 +1,8 @@
 """``torch.nn.functional``: the functional forms of the layers. Kernels live
 in ``ember._ops`` (activation.py: activations, dropout, normalisation,
 embedding; nn.py: convolution, pooling, losses); what is here composes them."""
+import numpy as np
+
 from .._tensor import Tensor as _Tensor
 from ..autograd import grad_mode as _grad_mode
 from .._ops.activation import (
@@ -8,8 +10,9 @@ from .._ops.activation import (
     elu, selu, celu, softplus, logsigmoid, gelu, silu, mish, softsign, tanhshrink, sigmoid, tanh,
     glu, prelu, rrelu, dropout, dropout1d, dropout2d, dropout3d, alpha_dropout,
     feature_alpha_dropout, layer_norm, group_norm, batch_norm, instance_norm, local_response_norm,
-    embedding, one_hot)
+    embedding, embedding_bag, one_hot)
 from .._ops import linalg as _L, pointwise as _P, reduce as _R, shape as _S
+from .._ops.creation import zeros_like as _zeros_like
 # conv, pooling, losses: see ember/_ops/nn.py
 
 
@@ -98,6 +101,35 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
     return _R.norm(x1 - x2 + eps, p, nd - 1 if nd else None, keepdim)
 
 
+def pdist(input, p=2):
+    """Distances between all pairs of rows i < j, in row-major order."""
+    if input.dim() != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.dim()}D")
+    n = input.shape[0]
+    i, j = np.triu_indices(n, 1)
+    a = input.index_select(0, _tensor_like(i, input))
+    b = input.index_select(0, _tensor_like(j, input))
+    return _R.norm(a - b, p, 1)
+
+
+def _tensor_like(a, like):
+    from .._ops.creation import tensor
+    return tensor(a, device=like.device)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Softmax of (logits + Gumbel noise) / tau; ``hard``: one-hot in the
+    forward pass, the soft sample's gradient in the backward pass."""
+    from .._ops.creation import empty_like
+    gumbels = -empty_like(logits).exponential_().log()
+    y_soft = softmax((logits + gumbels) / tau, dim)  # noqa: F821 (from ember._ops.nn)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = _zeros_like(logits).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     return softmax(-input, dim, dtype=dtype)  # noqa: F821 (from ember._ops.nn)
 
@@ -114,7 +146,6 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
                            f"shape [*, {', '.join(map(str, normalized_shape))}], but got input of "
                            f"size{input.shape}")
     if eps is None:
-        import numpy as np
         eps = float(np.finfo(input._data.dtype).eps)
     dims = tuple(range(len(shape) - k, len(shape)))
     y = input * _P.rsqrt(_R.mean(input * input, dims, keepdim=True) + eps)

@@ -7,7 +7,8 @@ from .activation import (Threshold, ReLU, RReLU, Hardtanh, ReLU6, Sigmoid, Hards
                          LogSigmoid, Softplus, Softshrink, PReLU, Softsign, Tanhshrink, Softmin,
                          Softmax, Softmax2d, LogSoftmax)
 from .dropout import Dropout, Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout
-from .sparse import Embedding
+from .sparse import Embedding, EmbeddingBag
+from .distance import PairwiseDistance, CosineSimilarity
 from .flatten import Flatten, Unflatten
 from .normalization import LocalResponseNorm, LayerNorm, GroupNorm, RMSNorm
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d

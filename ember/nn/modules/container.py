@@ -203,7 +203,8 @@ class ModuleList(Module):
                 runs.append([i, i, r])
         lines = []
         for start, end, b in runs:
-            local = f"({start}): {b}" if start == end else f"({start}-{end}): {end - start + 1} x {b}"
+            local = f"({start}): {b}" if start == end else \
+                f"({start}-{end}): {end - start + 1} x {b}"
             lines.append(_addindent(local, 2))
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 

@@ -273,7 +273,8 @@ class BackwardHook:
                     grad_inputs = (None,) * self.n_inputs
                     for user_hook in self.user_hooks:
                         r = user_hook(self.module, grad_inputs, self.grad_outputs)
-                        if r is not None and not (isinstance(r, tuple) and all(e is None for e in r)):
+                        if r is not None and not (isinstance(r, tuple)
+                                                  and all(e is None for e in r)):
                             raise RuntimeError("Backward hook for Modules where no input requires "
                                                "gradient should always return None or None for "
                                                "all gradients.")
@@ -562,7 +563,8 @@ class Module:
             (full if _global_is_full_backward_hook else non_full).extend(
                 _global_backward_hooks.values())
         if self._is_full_backward_hook is not None:
-            (full if self._is_full_backward_hook else non_full).extend(self._backward_hooks.values())
+            (full if self._is_full_backward_hook else non_full).extend(
+                self._backward_hooks.values())
         return full, non_full
 
     def _get_backward_pre_hooks(self):
@@ -864,8 +866,8 @@ class Module:
                  error_msgs)
         persistent = {k: v for k, v in self._buffers.items()
                       if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent.items())
-                       if v is not None}
+        local_state = {k: v for k, v in itertools.chain(self._parameters.items(),
+                                                        persistent.items()) if v is not None}
         assign = local_metadata.get("assign_to_params_buffers", False)
         for name, param in local_state.items():
             key = prefix + name
