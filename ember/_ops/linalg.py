@@ -166,7 +166,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         r *= alpha
     i = input._data
     if beta != 0:
-        if i.shape != r.shape:
+        if i.shape != r.shape and not (i.ndim == 1 and i.shape[0] == r.shape[1]):
             from .common import check_broadcast
             check_broadcast(r.shape, i.shape)
             if len(i.shape) > 2 or np.broadcast_shapes(i.shape, r.shape) != r.shape:
