@@ -375,6 +375,7 @@ def test_instancenorm_running_stats():
     lambda F, x, w, b: F.group_norm(x.reshape(2, 5, 3), 5, w, b),
     lambda F, x, w, b: F.batch_norm(x.reshape(3, 5, 2), None, None, w, b, training=True),
     lambda F, x, w, b: F.instance_norm(x.reshape(2, 5, 3), weight=w, bias=b),
+    lambda F, x, w, b: F.batch_norm(x, (w * 0).detach(), (w * w + 0.5).detach(), w, b),
 ])
 def test_norm_double_backward(fn):
     """create_graph through the fused norms gives torch's second derivatives."""

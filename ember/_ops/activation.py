@@ -739,19 +739,22 @@ def _update_running(running_mean, running_var, mean, var, count, momentum):
 
 
 class _BatchNormEvalBackward(Node):
+    """Backward of ``(x - running_mean) * rstd * w + b`` (statistics fixed)."""
+
     def backward(self, g):
-        w, b = self.saved
-        scale = _wrap(self.scale)
-        gx = g * scale if self.mx else None
-        gw = gb = None
+        x, w, b = self.saved
+        rstd = _wrap(self.rstd)
+        gx = gw = gb = None
+        if x._rg:
+            gx = g * (rstd * w.reshape(self.wshape) if w is not None else rstd)
         if w is not None and w._rg:
-            gw = R.sum(g * _wrap(self.xhat), self.paxes)
+            gw = R.sum(g * ((x - _wrap(self.shift)) * rstd), self.paxes)
         if b is not None and b._rg:
             gb = R.sum(g, self.paxes)
         return gx, gw, gb
 
     def free_buffers(self):
-        self.scale = self.xhat = None
+        self.rstd = self.shift = None
 
 
 NativeBatchNormBackward0Eval = type("NativeBatchNormBackward0", (_BatchNormEvalBackward,), {})
@@ -785,19 +788,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     xp = xp_of(input)
     rstd = (1.0 / xp.sqrt(running_var._data + eps)).astype(d.dtype, copy=False).reshape(wshape)
     shift = running_mean._data.astype(d.dtype, copy=False).reshape(wshape)
-    scale = rstd if weight is None else rstd * weight._data.reshape(wshape)
     y = d - shift
-    need_xhat = weight is not None and weight._rg and _gs[0]
-    xhat = y * rstd if need_xhat else None
-    y *= scale
+    y *= rstd if weight is None else rstd * weight._data.reshape(wshape)
     if bias is not None:
         y += bias._data.reshape(wshape)
     out = _wrap(y)
     if _gs[0] and (input._rg or (weight is not None and weight._rg)
                    or (bias is not None and bias._rg)):
         n = NativeBatchNormBackward0Eval((input, weight, bias))
-        n.save(weight, bias)
-        n.scale, n.xhat, n.paxes, n.mx = scale, xhat, axes, input._rg
+        n.save(input, weight, bias)
+        n.rstd, n.shift, n.wshape, n.paxes = rstd, shift, wshape, axes
         attach(out, n)
     return out
 
