@@ -798,7 +798,8 @@ def test_legacy_format_from_torch(tmp_path):
     with pytest.raises(RuntimeError, match="mmap can only be used"):
         ember.load(path, mmap=True)
     seen = []
-    ember.load(path, map_location=lambda s, loc: seen.append(loc))
+    with pytest.warns(UserWarning, match="bfloat16"):
+        ember.load(path, map_location=lambda s, loc: seen.append(loc))
     assert seen and set(seen) == {"cpu"}
 
 
@@ -905,8 +906,8 @@ def test_seed_004_point_17(tmp_path, monkeypatch):
 
 def test_example_checkpoint_resume(tmp_path):
     nn = _nn()
-    if not hasattr(ember.optim, "Adam") or not hasattr(nn, "Dropout"):
-        pytest.skip("ember.optim.Adam / nn.Dropout are not built yet")
+    if not hasattr(ember.optim, "Adam") or not hasattr(nn, "MSELoss"):
+        pytest.skip("ember.optim.Adam / nn.MSELoss are not built yet")
     out = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "checkpoint_resume.py"),
                           "--epochs", "4", "--resume-from", "2", "--dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=300)
