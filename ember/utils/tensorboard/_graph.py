@@ -54,26 +54,34 @@ def graph(model, input_to_model, verbose=False):
 
     nodes, names, used = [], {}, set()
 
+    param_scope = {}   # id(AccumulateGrad of a parameter) -> its module's scope
+
+    def unique(base):
+        name, k = base, 1
+        while name in used:
+            name, k = f"{base}_{k}", k + 1
+        used.add(name)
+        return name
+
     def name_of(fn):
         if id(fn) in names:
             return names[id(fn)]
         var = getattr(fn, "variable", None)
         if var is not None:
-            base = leaf_names.get(id(var), "leaf")
-        else:
-            scope = scopes.get(id(fn))
-            base = f"{scope}/{fn.name()}" if scope else fn.name()
-        name, k = base, 1
-        while name in used:
-            name, k = f"{base}_{k}", k + 1
-        used.add(name)
-        names[id(fn)] = name
-        if var is not None:
+            name = names[id(fn)] = unique(leaf_names.get(id(var), "leaf"))
             op = "Input" if name.startswith("input/") else "Parameter"
+            if op == "Parameter" and "/" in name:
+                param_scope[id(fn)] = name.rsplit("/", 1)[0]
             nodes.append(NodeDef(name=name, op=op, attr=shape_attr(var)))
-        else:
-            inputs = [name_of(f) for f, _ in fn.next_functions if f is not None]
-            nodes.append(NodeDef(name=name, op=fn.name(), input=inputs))
+            return name
+        parents = [f for f, _ in fn.next_functions if f is not None]
+        inputs = [name_of(f) for f in parents]
+        scope = scopes.get(id(fn))
+        if scope is None:   # e.g. a weight's transpose: with the module owning the weights
+            owners = {param_scope.get(id(f)) for f in parents}
+            scope = owners.pop() if len(owners) == 1 else None
+        name = names[id(fn)] = unique(f"{scope}/{fn.name()}" if scope else fn.name())
+        nodes.append(NodeDef(name=name, op=fn.name(), input=inputs))
         return name
 
     for i, out in enumerate(outputs):
