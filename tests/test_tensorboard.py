@@ -11,6 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 import ember
 from ember.utils.tensorboard import SummaryWriter
+from test_serialization import _seed_model
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GUIDANCE = {"scalars": 0, "histograms": 0, "images": 0, "tensors": 0}
@@ -225,15 +226,7 @@ def test_seed_000_tensorboard_training_loop(tmp_path, monkeypatch):
     vtsrdataset = TensorDataset(torch.tensor(X[:8]), torch.tensor(Y[:8]))
     vtsrdataloader = DataLoader(vtsrdataset, batch_size=4, shuffle=False)
 
-    class SimpleNN(nn.Module):
-        def __init__(self):
-            super(SimpleNN, self).__init__()
-            self.fc = nn.Sequential(nn.Linear(100, 50), nn.Linear(50, 10))
-
-        def forward(self, x):
-            x = x.view(x.size(0), -1)
-            return self.fc(x)
-
+    SimpleNN = _seed_model(nn)   # the seed's model (10x10 inputs here)
     device = "cuda" if torch.cuda.is_available() else "cpu"
     tb = SummaryWriter()
     simpleNN = SimpleNN()
