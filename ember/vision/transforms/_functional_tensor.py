@@ -4,6 +4,7 @@ Written with ember ops, so the geometric and color ops are differentiable and ru
 whatever device the image lives on; index and weight tables are built with NumPy on the
 host (they depend only on the sizes) and applied as one matmul or one gather.
 """
+import functools
 import math
 import warnings
 
@@ -320,6 +321,7 @@ def _aa_filter(x, interpolation):
     return np.where(x < one, _cubic1(x, a), np.where(x < 2 * one, _cubic2(x, a), 0))
 
 
+@functools.lru_cache(maxsize=256)
 def _resize_matrix(in_size, out_size, interpolation, antialias, dt):
     """``(out_size, in_size)`` weights of torch's ``interpolate`` along one axis
     (align_corners=False; the antialiased path is PIL's separable filter). Computed in
@@ -341,15 +343,16 @@ def _resize_matrix(in_size, out_size, interpolation, antialias, dt):
         center = scale * (dst + half)
         xmin = np.maximum(np.trunc(center - support + half).astype(np.int64), 0)
         xmax = np.minimum(np.trunc(center + support + half).astype(np.int64), in_size)
-        for k in range(int(math.ceil(support)) * 2 + 1):
-            j = xmin + k
-            ok = j < xmax
-            w = _aa_filter((j.astype(dt) - center + half) * invscale, interpolation).astype(dt)
-            m[rows[ok], j[ok]] = w[ok]
+        taps = [xmin + k for k in range(int(math.ceil(support)) * 2 + 1)]
+        weights = [np.where(j < xmax, _aa_filter((j.astype(dt) - center + half) * invscale, interpolation), 0)
+                   .astype(dt) for j in taps]
         total = np.zeros(out_size, dtype=dt)
-        for k in range(in_size):  # left to right, as torch accumulates
-            total += m[:, k]
-        m = np.divide(m, total[:, None], out=m, where=total[:, None] != 0)
+        for w in weights:  # tap by tap, the order torch sums in
+            total += w
+        total[total == 0] = 1
+        for j, w in zip(taps, weights):
+            ok = j < xmax
+            m[rows[ok], j[ok]] = w[ok] / total[ok]
     elif interpolation == "bilinear":
         src = np.maximum(scale * (dst + half) - half, dt(0))
         i0 = src.astype(np.int64)
@@ -365,6 +368,7 @@ def _resize_matrix(in_size, out_size, interpolation, antialias, dt):
         ws = (_cubic2(t + one, a), _cubic1(t, a), _cubic1(one - t, a), _cubic2(two - t, a))
         for k, wk in enumerate(ws):
             np.add.at(m, (rows, np.clip(i0 - 1 + k, 0, in_size - 1)), wk.astype(dt))
+    m.flags.writeable = False  # cached and shared
     return m
 
 
@@ -379,8 +383,8 @@ def resize(img, size, interpolation="bilinear", antialias=True):
     img, need_cast, need_squeeze, out_dtype = _cast_squeeze_in(img, [ember.float32, ember.float64])
     np_dtype = _float_np(img)
     (h, w), (oh, ow) = img.shape[-2:], size
-    mh = ember.tensor(_resize_matrix(h, oh, interpolation, antialias, np_dtype), device=img.device)
-    mw = ember.tensor(_resize_matrix(w, ow, interpolation, antialias, np_dtype).T, device=img.device)
+    mh = ember.from_numpy(_resize_matrix(h, oh, interpolation, antialias, np_dtype)).to(img.device)
+    mw = ember.from_numpy(_resize_matrix(w, ow, interpolation, antialias, np_dtype).T).to(img.device)
     img = ember.matmul(mh, ember.matmul(img, mw))
     if interpolation == "bicubic" and out_dtype == ember.uint8:
         img = img.clamp(min=0, max=255)
