@@ -11,3 +11,4 @@ from .modules import (Module, Sequential, ModuleList, ModuleDict, ParameterList,
                       BatchNorm2d, BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d)
 # conv, pooling, losses: see ember/_ops/nn.py
 from . import functional, init, utils, parameter, modules  # noqa: E402
+from .modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402

@@ -14,3 +14,4 @@ from .normalization import LocalResponseNorm, LayerNorm, GroupNorm, RMSNorm
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 # conv, pooling, losses: see ember/_ops/nn.py
+from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
