@@ -14,6 +14,20 @@ from .._ops.activation import (
 from .._ops import linalg as _L, pointwise as _P, reduce as _R, shape as _S
 from .._ops.creation import zeros_like as _zeros_like
 # conv, pooling, losses: see ember/_ops/nn.py
+from .._ops.nn import (  # noqa: E402
+    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, unfold, fold,
+    max_pool1d, max_pool2d, max_pool3d, max_pool1d_with_indices, max_pool2d_with_indices,
+    max_pool3d_with_indices, avg_pool1d, avg_pool2d, avg_pool3d, adaptive_avg_pool1d,
+    adaptive_avg_pool2d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool2d,
+    adaptive_max_pool3d, adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d,
+    softmax, log_softmax, mse_loss, l1_loss, smooth_l1_loss, huber_loss, nll_loss, cross_entropy,
+    binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, poisson_nll_loss,
+    gaussian_nll_loss, cosine_embedding_loss, margin_ranking_loss, hinge_embedding_loss,
+    soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss, multilabel_margin_loss,
+    triplet_margin_loss, triplet_margin_with_distance_loss, pad, interpolate, upsample,
+    upsample_nearest, upsample_bilinear, pixel_shuffle, pixel_unshuffle, channel_shuffle,
+    native_channel_shuffle)
 
 
 def _inplace_of(fn):

@@ -1,0 +1,499 @@
+"""Convolution kernels: ``unfold``/``fold`` (im2col/col2im) and convolution,
+plain and transposed, in 1, 2 and 3 dimensions.
+
+Forward: the zero-padded input seen through a strided window view is copied
+once into columns ``(N, C, *K, *O)`` and multiplied by the weight in one
+(batched) GEMM; the bias is added in place. Backward: the weight gradient is
+a GEMM against the same columns (kept from the forward pass when small,
+rebuilt otherwise); the input gradient is a GEMM giving column gradients that
+col2im scatters back by looping over the kernel offsets and adding strided
+slices. A transposed convolution is the input gradient of a convolution, so
+the same three kernels serve it. Under ``create_graph`` the gradients are
+built from ember ops (unfold, fold, matmul), so they are differentiable again.
+"""
+import itertools
+import math
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap, _TYPE_NAMES
+from ..autograd.graph import Node
+from .. import _backend as B
+from .common import attach, xp_of, check_same_device, _gs
+from . import linalg as L
+
+# columns up to this size are kept from forward for the weight gradient;
+# larger ones are rebuilt in backward (memory over time)
+_KEEP_COLS_BYTES = 32 << 20
+
+
+# ---------------------------------------------------------------- arguments
+def _ntuple(v, n, name):
+    """``v`` as an n-tuple of ints; torch's error for a wrong length."""
+    if isinstance(v, (int, np.integer)):
+        return (int(v),) * n
+    v = tuple(int(a) for a in v)
+    if len(v) == 1:
+        return v * n
+    if len(v) != n:
+        raise RuntimeError(f"expected {name} to be a single integer value or a list of {n} values "
+                           f"to match the convolution dimensions, but got {name}={list(v)}")
+    return v
+
+
+def _pairs(p):
+    return tuple((a, a) for a in p)
+
+
+def _out_size(size, k, s, pads, d):
+    """Windows along each dim of a ``size`` input padded by ``pads``."""
+    return tuple((size[i] + pads[i][0] + pads[i][1] - d[i] * (k[i] - 1) - 1) // s[i] + 1
+                 for i in range(len(size)))
+
+
+def _as_strided(xp, a, shape, strides):
+    return xp.lib.stride_tricks.as_strided(a, shape, strides)
+
+
+# ---------------------------------------------------------------- raw kernels
+def _im2col(xp, x, K, O, stride, pads, dil):
+    """Columns ``(N, C, *K, *O)`` (contiguous) of ``x`` ``(N, C, *S)``
+    zero-padded by ``pads`` ((lo, hi) per spatial dim)."""
+    if any(lo or hi for lo, hi in pads):
+        x = xp.pad(x, ((0, 0), (0, 0)) + pads)
+    st = x.strides
+    sp = st[2:]
+    v = _as_strided(xp, x, x.shape[:2] + K + O,
+                    st[:2] + tuple(a * d for a, d in zip(sp, dil))
+                    + tuple(a * s for a, s in zip(sp, stride)))
+    return xp.ascontiguousarray(v)
+
+
+def _col2im(xp, cols, S, stride, pads, dil):
+    """Sum windows ``cols`` laid out ``(*K, B, *O, M)`` back into
+    ``(B, *S, M)``. Keeping the batch-like ``M`` innermost makes every
+    strided add run over long contiguous blocks."""
+    nd = len(S)
+    K = cols.shape[:nd]
+    O = cols.shape[nd + 1:2 * nd + 1]
+    full = tuple(S[i] + pads[i][0] + pads[i][1] for i in range(nd))
+    out = xp.zeros(cols.shape[nd:nd + 1] + full + cols.shape[2 * nd + 1:], cols.dtype)
+    for kk in itertools.product(*[range(k) for k in K]):
+        sl = tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
+                   for k, d, s, o in zip(kk, dil, stride, O))
+        out[(slice(None),) + sl] += cols[kk]
+    if any(lo or hi for lo, hi in pads):
+        out = out[(slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, S))]
+    return out
+
+
+def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, cols=None):
+    """``y (N, F, *O)`` and the columns of ``x``."""
+    N, C = x.shape[:2]
+    F = w.shape[0]
+    K = w.shape[2:]
+    if cols is None:
+        cols = _im2col(xp, x, K, O, stride, pads, dil)
+    n = math.prod(O)
+    ck = C // groups * math.prod(K)
+    if groups == 1:
+        y = xp.matmul(w.reshape(F, ck), cols.reshape(N, ck, n))
+    else:
+        y = xp.matmul(w.reshape(groups, F // groups, ck), cols.reshape(N, groups, ck, n))
+    y = y.reshape((N, F) + O)
+    if b is not None:
+        y += b.reshape((F,) + (1,) * len(O))
+    return y, cols
+
+
+def _conv_weight_raw(xp, cols, gy, wshape, groups):
+    """Weight gradient: ``sum_n gy[n] @ cols[n].T`` per group."""
+    N, F = gy.shape[:2]
+    n = math.prod(gy.shape[2:])
+    ck = math.prod(wshape[1:])
+    if groups == 1:
+        gw = xp.matmul(gy.reshape(N, F, n), cols.reshape(N, ck, n).transpose(0, 2, 1))
+    else:
+        gw = xp.matmul(gy.reshape(N, groups, F // groups, n),
+                       cols.reshape(N, groups, ck, n).swapaxes(-1, -2))
+    return gw.sum(0).reshape(wshape)
+
+
+def _conv_input_raw(xp, gy, w, S, stride, pads, dil, groups):
+    """Input gradient (the transposed convolution) onto ``(N, C, *S)``:
+    column gradients ``(*K, groups, *O, N, C/groups)`` from one GEMM of the
+    output gradient's rows, then col2im."""
+    nd = len(S)
+    N, F = gy.shape[:2]
+    O = gy.shape[2:]
+    K = w.shape[2:]
+    cg = w.shape[1]
+    fg = F // groups
+    rows = math.prod(O) * N
+    kn = math.prod(K)
+    gyt = xp.ascontiguousarray(xp.moveaxis(gy, (0, 1), (nd, nd + 1))).reshape(rows, groups, fg)
+    wk = xp.ascontiguousarray(w.reshape(groups, fg, cg, kn).transpose(3, 0, 1, 2))
+    gc = xp.matmul(gyt.transpose(1, 0, 2), wk)  # (kn, groups, rows, cg)
+    gx = _col2im(xp, gc.reshape(K + (groups,) + O + (N, cg)), S, stride, pads, dil)
+    gx = xp.moveaxis(gx, (nd + 1, 0), (0, 1))  # (N, groups, *S, cg) -> channels second
+    return xp.ascontiguousarray(xp.moveaxis(gx, -1, 2)).reshape((N, groups * cg) + tuple(S))
+
+
+# ---------------------------------------------------------------- unfold / fold ops
+class Im2ColBackward0(Node):
+    def backward(self, g):
+        return _fold_nd(g, self.S, self.stride, self.pads, self.dil),
+
+
+class Col2ImBackward0(Node):
+    def backward(self, g):
+        return _unfold_nd(g, self.K, self.O, self.stride, self.pads, self.dil),
+
+
+def _unfold_nd(x, K, O, stride, pads, dil):
+    """Columns ``(N, C, *K, *O)`` of ``x`` as an op."""
+    out = _wrap(_im2col(xp_of(x), x._data, K, O, stride, pads, dil))
+    if _gs[0] and x._rg:
+        n = Im2ColBackward0((x,))
+        n.save()
+        n.S, n.stride, n.pads, n.dil = x._data.shape[2:], stride, pads, dil
+        attach(out, n)
+    return out
+
+
+def _fold_nd(cols, S, stride, pads, dil):
+    """col2im of ``(N, C, *K, *O)`` columns onto ``(N, C, *S)`` as an op."""
+    xp = xp_of(cols)
+    d = cols._data
+    nd = len(S)
+    t = xp.ascontiguousarray(xp.moveaxis(d, (0, 1), (-2, -1)))[(slice(None),) * nd + (None,)]
+    r = _col2im(xp, t, S, stride, pads, dil)[0]  # (*S, N, C)
+    out = _wrap(xp.ascontiguousarray(xp.moveaxis(r, (-2, -1), (0, 1))))
+    if _gs[0] and cols._rg:
+        n = Col2ImBackward0((cols,))
+        n.save()
+        n.K, n.O, n.stride, n.pads, n.dil = d.shape[2:2 + nd], d.shape[2 + nd:], stride, pads, dil
+        attach(out, n)
+    return out
+
+
+def _fold_args(kernel_size, dilation, padding, stride):
+    return (_ntuple(kernel_size, 2, "kernel_size"), _ntuple(dilation, 2, "dilation"),
+            _ntuple(padding, 2, "padding"), _ntuple(stride, 2, "stride"))
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding local blocks of a ``(N, C, H, W)`` (or ``(C, H, W)``) input as
+    columns ``(N, C * kh * kw, L)``."""
+    shape = tuple(input._data.shape)
+    if len(shape) not in (3, 4) or any(s == 0 for s in shape[1:]):
+        raise RuntimeError("Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and "
+                           f"other non-zero dimensions for input, but got: {list(shape)}")
+    K, dil, pad, st = _fold_args(kernel_size, dilation, padding, stride)
+    x = input if len(shape) == 4 else input.unsqueeze(0)
+    S = x._data.shape[2:]
+    O = _out_size(S, K, st, _pairs(pad), dil)
+    if any(o < 1 for o in O):
+        raise RuntimeError(f"Given input with spatial size {tuple(S)}, kernel_size={K}, "
+                           f"dilation={dil}, padding={pad}, calculated shape of the array of "
+                           f"sliding blocks as {O}, but its components must be at least one.")
+    cols = _unfold_nd(x, K, O, st, _pairs(pad), dil)
+    N, C = x._data.shape[:2]
+    cols = cols.reshape(N, C * K[0] * K[1], O[0] * O[1])
+    return cols if len(shape) == 4 else cols.squeeze(0)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum columns ``(N, C * kh * kw, L)`` into ``(N, C, *output_size)``."""
+    shape = tuple(input._data.shape)
+    if len(shape) not in (2, 3) or any(s == 0 for s in shape[1:]):
+        raise RuntimeError("Expected 2D or 3D (batch mode) tensor for input with possibly 0 batch "
+                           f"size and non-zero dimensions for input, but got: {list(shape)}")
+    S = _ntuple(output_size, 2, "output_size")
+    K, dil, pad, st = _fold_args(kernel_size, dilation, padding, stride)
+    x = input if len(shape) == 3 else input.unsqueeze(0)
+    N, ck, n = x._data.shape
+    if ck % (K[0] * K[1]):
+        raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of "
+                           f"kernel_size, but got input.size(1)={ck} and kernel_size={K}.")
+    O = _out_size(S, K, st, _pairs(pad), dil)
+    if O[0] * O[1] != n:
+        raise RuntimeError(f"Given output_size={S}, kernel_size={K}, dilation={dil}, "
+                           f"padding={pad}, stride={st}, expected size of input's dimension 2 to "
+                           f"match the calculated number of sliding blocks {O[0]} * {O[1]} = "
+                           f"{O[0] * O[1]}, but got input.size(2)={n}.")
+    cols = x.reshape((N, ck // (K[0] * K[1])) + K + O)
+    out = _fold_nd(cols, S, st, _pairs(pad), dil)
+    return out if len(shape) == 3 else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- convolution ops
+class ConvolutionBackward0(Node):
+    """Backward of a convolution (``transposed`` False) or of a transposed
+    convolution; ``cols`` holds the forward columns when they were kept."""
+    cols = None
+
+    def free_buffers(self):
+        self.cols = None
+
+    def backward(self, g):
+        x, w = self.saved
+        need_x, need_w, need_b = (f is not None for f, _ in self.next_functions)
+        gb = None
+        if need_b:
+            gb = g.sum(dim=(0,) + tuple(range(2, g._data.ndim)))
+        if _gs[0]:
+            gx, gw = self._graph_grads(g, x, w, need_x, need_w)
+        else:
+            gx, gw = self._raw_grads(g, x, w, need_x, need_w)
+        return gx, gw, gb
+
+    def _raw_grads(self, g, x, w, need_x, need_w):
+        xp = xp_of(g)
+        gd, xd, wd = g._data, x._data, w._data
+        st, pads, dil, grp = self.stride, self.pads, self.dil, self.groups
+        gx = gw = None
+        if not self.transposed:
+            if need_x:
+                gx = _wrap(_conv_input_raw(xp, gd, wd, xd.shape[2:], st, pads, dil, grp))
+            if need_w:
+                cols = self.cols
+                if cols is None:
+                    cols = _im2col(xp, xd, wd.shape[2:], gd.shape[2:], st, pads, dil)
+                gw = _wrap(_conv_weight_raw(xp, cols, gd, wd.shape, grp))
+        else:
+            cols = None
+            if need_x:
+                r, cols = _conv_raw(xp, gd, wd, None, xd.shape[2:], st, pads, dil, grp)
+                gx = _wrap(r)
+            if need_w:
+                if cols is None:
+                    cols = _im2col(xp, gd, wd.shape[2:], xd.shape[2:], st, pads, dil)
+                gw = _wrap(_conv_weight_raw(xp, cols, xd, wd.shape, grp))
+        return gx, gw
+
+    def _graph_grads(self, g, x, w, need_x, need_w):
+        """The same gradients from differentiable ember ops."""
+        st, pads, dil, grp = self.stride, self.pads, self.dil, self.groups
+        K = w._data.shape[2:]
+        if self.transposed:  # roles: conv input g, conv output-gradient x
+            gx = _conv_op(g, w, None, x._data.shape[2:], st, pads, dil, grp) if need_x else None
+            gw = _weight_grad_op(g, x, w, st, pads, dil, grp) if need_w else None
+            return gx, gw
+        gw = _weight_grad_op(x, g, w, st, pads, dil, grp) if need_w else None
+        gx = None
+        if need_x:
+            N, F = g._data.shape[:2]
+            O = g._data.shape[2:]
+            ck = w._data.shape[1] * math.prod(K)
+            wt = w.reshape(grp, F // grp, ck).transpose(1, 2)
+            gc = L.matmul(wt, g.reshape(N, grp, F // grp, math.prod(O)))
+            gx = _fold_nd(gc.reshape((N, x._data.shape[1]) + K + O), x._data.shape[2:], st, pads,
+                          dil)
+        return gx, gw
+
+
+def _weight_grad_op(x, gy, w, stride, pads, dil, groups):
+    """Weight gradient of ``conv(x, w) -> y`` given ``gy``, from ember ops."""
+    N, F = gy._data.shape[:2]
+    O = gy._data.shape[2:]
+    K = w._data.shape[2:]
+    n = math.prod(O)
+    ck = w._data.shape[1] * math.prod(K)
+    cols = _unfold_nd(x, K, O, stride, pads, dil).reshape(N, groups, ck, n)
+    gw = L.matmul(gy.reshape(N, groups, F // groups, n), cols.transpose(2, 3)).sum(0)
+    return gw.reshape(w._data.shape)
+
+
+def _conv_op(x, w, b, O, stride, pads, dil, groups):
+    """Convolution of checked arguments; output spatial size ``O``."""
+    y, cols = _conv_raw(xp_of(x), x._data, w._data, None if b is None else b._data, O, stride,
+                        pads, dil, groups)
+    return _record(_wrap(y), x, w, b, False, stride, pads, dil, groups, cols)
+
+
+def _conv_transpose_op(x, w, b, S, stride, pads, dil, groups):
+    """Transposed convolution of checked arguments onto spatial size ``S``."""
+    y = _conv_input_raw(xp_of(x), x._data, w._data, S, stride, pads, dil, groups)
+    if b is not None:
+        y += b._data.reshape((-1,) + (1,) * len(S))
+    return _record(_wrap(y), x, w, b, True, stride, pads, dil, groups)
+
+
+def _record(out, x, w, b, transposed, stride, pads, dil, groups, cols=None):
+    if _gs[0] and (x._rg or w._rg or (b is not None and b._rg)):
+        n = ConvolutionBackward0((x, w, b))
+        n.save(x, w)
+        n.transposed = transposed
+        n.stride, n.pads, n.dil, n.groups = stride, pads, dil, groups
+        if cols is not None and w._rg and cols.nbytes <= _KEEP_COLS_BYTES:
+            n.cols = cols
+        attach(out, n)
+    return out
+
+
+# ---------------------------------------------------------------- checks
+def _dim_names(nd):
+    return ("depth", "height", "width")[3 - nd:] if nd <= 3 else tuple(map(str, range(nd)))
+
+
+def _check_common(input, weight, bias, stride, dilation, nd, name, groups):
+    """Checks shared by plain and transposed convolution; returns the batched
+    input, whether it was batched, the kernel size, stride and dilation."""
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}() received an invalid combination of arguments - got "
+                        f"({type(input).__name__}, ...)")
+    xs = tuple(input._data.shape)
+    if len(xs) not in (nd + 1, nd + 2):
+        raise RuntimeError(f"Expected {nd + 1}D (unbatched) or {nd + 2}D (batched) input to "
+                           f"{name}, but got input of size: {list(xs)}")
+    wd = weight._data.ndim
+    if wd < 3:
+        raise RuntimeError("weight should have at least three dimensions")
+    if wd != nd + 2:
+        raise RuntimeError(f"expected stride to be a single integer value or a list of {wd - 2} "
+                           f"values to match the convolution dimensions, but got stride="
+                           f"{[1] * nd}")
+    if groups <= 0:
+        raise RuntimeError("non-positive groups is not supported")
+    check_same_device(input._data, weight._data)
+    if input._data.dtype != weight._data.dtype:
+        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
+                           f"({_type_name(weight)}) should be the same or input should be a "
+                           "MKLDNN tensor and weight is a dense tensor")
+    if bias is not None and bias._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Input type ({_scalar_name(input)}) and bias type "
+                           f"({_scalar_name(bias)}) should be the same")
+    stride = _ntuple(stride, nd, "stride")
+    dil = _ntuple(dilation, nd, "dilation")
+    if any(s <= 0 for s in stride):
+        raise RuntimeError("non-positive stride is not supported")
+    if any(d <= 0 for d in dil):
+        raise RuntimeError("non-positive dilation is not supported")
+    batched = input._data.ndim == nd + 2
+    return (input if batched else input.unsqueeze(0)), batched, weight._data.shape[2:], stride, dil
+
+
+def _type_name(t):
+    return _TYPE_NAMES[B._BY_NP[t._data.dtype]]
+
+
+def _scalar_name(t):
+    """torch's lower-case scalar type name: float, double, long, ..."""
+    return _type_name(t)[6:-6].lower()
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):
+    x, batched, K, stride, dil = _check_common(input, weight, bias, stride, dilation, nd, name,
+                                               groups)
+    ws = tuple(weight._data.shape)
+    if isinstance(padding, str):
+        if padding == "valid":
+            pads = ((0, 0),) * nd
+        elif padding == "same":
+            if any(s != 1 for s in stride):
+                raise RuntimeError("padding='same' is not supported for strided convolutions")
+            tot = tuple(d * (k - 1) for d, k in zip(dil, K))
+            pads = tuple((t // 2, t - t // 2) for t in tot)
+        else:
+            raise RuntimeError(f"Invalid padding string: '{padding}'")
+    else:
+        p = _ntuple(padding, nd, "padding")
+        if any(a < 0 for a in p):
+            raise RuntimeError("negative padding is not supported")
+        pads = _pairs(p)
+    xs = tuple(x._data.shape)
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size [{list(ws)}] instead")
+    if xs[1] != ws[1] * groups:
+        raise RuntimeError(f"Given groups={groups}, weight of size {list(ws)}, expected "
+                           f"input{list(xs)} to have {ws[1] * groups} channels, but got {xs[1]} "
+                           "channels instead")
+    if bias is not None and tuple(bias._data.shape) != (ws[0],):
+        raise RuntimeError(f"Given weight of size {list(ws)}, expected bias to be 1-dimensional "
+                           f"with {ws[0]} elements, but got bias of size "
+                           f"{list(bias._data.shape)} instead")
+    padded = tuple(xs[2 + i] + pads[i][0] + pads[i][1] for i in range(nd))
+    eff = tuple(d * (k - 1) + 1 for d, k in zip(dil, K))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise RuntimeError(f"Calculated padded input size per channel: "
+                           f"({' x '.join(map(str, padded))}). Kernel size: "
+                           f"({' x '.join(map(str, eff))}). Kernel size can't be greater than "
+                           "actual input size")
+    O = _out_size(xs[2:], K, stride, pads, dil)
+    y = _conv_op(x, weight, bias, O, stride, pads, dil, groups)
+    return y if batched else y.squeeze(0)
+
+
+def _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation, nd,
+                    name):
+    if isinstance(padding, str):
+        raise TypeError(f"{name}(): argument 'padding' must be tuple of ints, not str")
+    x, batched, K, stride, dil = _check_common(input, weight, bias, stride, dilation, nd, name,
+                                               groups)
+    ws = tuple(weight._data.shape)
+    pad = _ntuple(padding, nd, "padding")
+    if any(a < 0 for a in pad):
+        raise RuntimeError("negative padding is not supported")
+    op = _ntuple(output_padding, nd, "output_padding")
+    if any(o >= s and o >= d for o, s, d in zip(op, stride, dil)):
+        names = _dim_names(max(nd, 2))
+        lead = (0,) * (len(names) - nd)
+        parts = [f"output_padding_{n}: {v}" for n, v in zip(names, lead + op)]
+        parts += [f"stride_{n}: {v}" for n, v in zip(names, (1,) * len(lead) + stride)]
+        parts += [f"dilation_{n}: {v}" for n, v in zip(names, (1,) * len(lead) + dil)]
+        raise RuntimeError("output padding must be smaller than either stride or dilation, but "
+                           "got " + " ".join(parts))
+    xs = tuple(x._data.shape)
+    if xs[1] != ws[0]:
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected "
+                           f"input{list(xs)} to have {ws[0]} channels, but got {xs[1]} channels "
+                           "instead")
+    if ws[0] % groups:
+        raise RuntimeError(f"Given groups={groups}, expected weight to be divisible by {groups} at "
+                           f"dimension 0, but got weight of size [{list(ws)}] instead")
+    cout = ws[1] * groups
+    if bias is not None and tuple(bias._data.shape) != (cout,):
+        raise RuntimeError(f"Given transposed=1, weight of size {list(ws)}, expected bias to be "
+                           f"1-dimensional with {cout} elements, but got bias of size "
+                           f"{list(bias._data.shape)} instead")
+    S = tuple((xs[2 + i] - 1) * stride[i] - 2 * pad[i] + dil[i] * (K[i] - 1) + op[i] + 1
+              for i in range(nd))
+    if any(s < 0 for s in S):
+        raise RuntimeError(f"Given input size per channel: ({' x '.join(map(str, xs[2:]))}). "
+                           f"Calculated output size per channel: ({' x '.join(map(str, S))}). "
+                           "Output size is too small")
+    y = _conv_transpose_op(x, weight, bias, S, stride, _pairs(pad), dil, groups)
+    return y if batched else y.squeeze(0)
+
+
+# ---------------------------------------------------------------- public functions
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 3, "conv3d")
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           1, "conv_transpose1d")
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           2, "conv_transpose2d")
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,
+                     dilation=1):
+    return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups, dilation,
+                           3, "conv_transpose3d")

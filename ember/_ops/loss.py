@@ -1,0 +1,864 @@
+"""Softmax and the losses of ``nn.functional``.
+
+softmax and log_softmax are fused ops: forward subtracts the maximum along
+``dim`` (numerically stable), backward uses the saved output. cross_entropy
+is one fused log-softmax + NLL op, forward and backward; nll_loss,
+binary_cross_entropy and the losses of ``input - target`` (mse, l1,
+smooth_l1, huber) are fused kernels too. Their backward works on backend
+arrays; under ``create_graph`` it is written with ember ops, so it can be
+differentiated again. The rarer losses are compositions of ember ops.
+"""
+import math
+import warnings
+
+import numpy as np
+
+from .._tensor import Tensor, _wrap, _wrap_dim, Size
+from ..autograd.graph import Node, SavedOutput
+from .common import attach, xp_of, grad_for, result_dtype, _gs
+from . import pointwise as P
+from . import reduce as R
+from .activation import logsigmoid
+
+
+# ---------------------------------------------------------------- softmax
+def _softmax_dim(name, ndim, stacklevel):
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to "
+                  "include dim=X as an argument.", stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _dtype_name(npdt):
+    """torch's scalar type name: Float, Double, Long, ..."""
+    return {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+            "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+            "bool": "Bool"}.get(np.dtype(npdt).name, np.dtype(npdt).name)
+
+
+def _softmax_input(input, dim, dtype, name, stacklevel):
+    if not isinstance(input, Tensor):
+        raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    if dim is None:
+        dim = _softmax_dim(name, input._data.ndim, stacklevel + 1)
+    if dtype is not None:
+        input = input.to(dtype)
+    d = input._data
+    if d.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"{name}_lastdim_kernel_impl\" not implemented for "
+                                  f"'{_dtype_name(d.dtype)}'")
+    return input, _wrap_dim(dim, d.ndim)
+
+
+class SoftmaxBackward0(Node):
+    def backward(self, g):
+        y, = self.saved
+        dim = self.dim
+        if g._data.ndim == 0:  # a 0-d softmax is constant
+            return g * 0,
+        if _gs[0]:
+            return y * (g - (g * y).sum(dim, keepdim=True)),
+        yd, gd = y._data, g._data
+        r = gd * yd
+        s = r.sum(dim, keepdims=True)
+        r -= yd * s
+        return _wrap(r),
+
+
+class LogSoftmaxBackward0(Node):
+    def backward(self, g):
+        y, = self.saved
+        dim = self.dim
+        if g._data.ndim == 0:
+            return g * 0,
+        if _gs[0]:
+            return g - y.exp() * g.sum(dim, keepdim=True),
+        xp = xp_of(g)
+        gd = g._data
+        r = xp.exp(y._data)
+        r *= gd.sum(dim, keepdims=True)
+        return _wrap(gd - r),
+
+
+def _shifted(xp, d, dim):
+    """``d - max(d, dim)``: the numerically stable softmax argument."""
+    if d.ndim == 0:
+        return xp.zeros_like(d)
+    return d - d.max(dim, keepdims=True)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    input, dim = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
+    xp = xp_of(input)
+    e = _shifted(xp, input._data, dim)
+    xp.exp(e, out=e)
+    e /= e.sum(dim, keepdims=True) if e.ndim else e
+    return _with_output_saved(SoftmaxBackward0, input, e, dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    input, dim = _softmax_input(input, dim, dtype, "log_softmax", _stacklevel)
+    xp = xp_of(input)
+    z = _shifted(xp, input._data, dim)
+    if z.ndim:
+        z -= xp.log(xp.exp(z).sum(dim, keepdims=True))
+    return _with_output_saved(LogSoftmaxBackward0, input, z, dim)
+
+
+def _with_output_saved(node_cls, input, r, dim):
+    out = _wrap(r)
+    if _gs[0] and input._rg:
+        n = node_cls((input,))
+        n.save(SavedOutput(out))
+        n.dim = dim
+        attach(out, n)
+    return out
+
+
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmin", input._data.ndim, _stacklevel)
+    return softmax(-input, dim, dtype=dtype)
+
+
+# ---------------------------------------------------------------- reduction arguments
+def legacy_get_string(size_average, reduce, emit_warning=True):
+    """torch's ``_Reduction.legacy_get_string``: the old boolean pair as a
+    reduction name."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    ret = "mean" if size_average and reduce else "sum" if reduce else "none"
+    if emit_warning:
+        warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                      f"reduction='{ret}' instead.", stacklevel=3)
+    return ret
+
+
+def _reduction(reduction, size_average=None, reduce=None):
+    if size_average is not None or reduce is not None:
+        return legacy_get_string(size_average, reduce)
+    if reduction == "elementwise_mean":
+        warnings.warn("reduction='elementwise_mean' is deprecated. Please use reduction='mean' "
+                      "instead.", stacklevel=3)
+        return "mean"
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _reduce(loss, reduction):
+    """Apply a reduction to a tensor of losses (ember ops)."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _reduce_raw(xp, loss, reduction):
+    if reduction == "none":
+        return loss
+    s = loss.sum()
+    if reduction == "mean":
+        s = s / loss.size if loss.size else xp.asarray(np.nan, loss.dtype)
+    return xp.asarray(s, dtype=loss.dtype)
+
+
+def _size_warning(input, target):
+    if input._data.shape != target._data.shape:
+        warnings.warn(f"Using a target size ({Size(target._data.shape)}) that is different to the "
+                      f"input size ({Size(input._data.shape)}). This will likely lead to "
+                      "incorrect results due to broadcasting. Please ensure they have the same "
+                      "size.", stacklevel=3)
+
+
+# ---------------------------------------------------------------- losses of input - target
+def _mse(M, d, p):
+    return d * d
+
+
+def _mse_grad(M, d, p):
+    return d * 2
+
+
+def _l1(M, d, p):
+    return M.abs(d)
+
+
+def _l1_grad(M, d, p):
+    return M.sign(d)
+
+
+def _smooth_l1(M, d, beta):
+    a = M.abs(d)
+    return M.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+
+
+def _smooth_l1_grad(M, d, beta):
+    return M.where(M.abs(d) < beta, d / beta, M.sign(d))
+
+
+def _huber(M, d, delta):
+    a = M.abs(d)
+    return M.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+
+
+def _huber_grad(M, d, delta):
+    return M.where(M.abs(d) < delta, d, M.sign(d) * delta)
+
+
+class _DiffLossBackward(Node):
+    """Backward of a loss of ``input - target``: the derivative of the loss
+    at the saved difference, times the incoming gradient."""
+    grad_of = None
+
+    def free_buffers(self):
+        self.diff = None
+
+    def backward(self, g):
+        x, t = self.saved
+        if _gs[0]:
+            d = self.grad_of(P, x - t, self.param)
+            gd = d * (g / self.n if self.reduction == "mean" else g)
+        else:
+            xp = xp_of(g)
+            d = self.grad_of(xp, self.diff, self.param)
+            gg = g._data
+            if self.reduction == "mean":
+                gg = gg / self.n
+            d *= gg
+            gd = _wrap(d)
+        return grad_for(gd, x), (grad_for(-gd, t) if t._rg else None)
+
+
+class MseLossBackward0(_DiffLossBackward):
+    grad_of = staticmethod(_mse_grad)
+
+
+class L1LossBackward0(_DiffLossBackward):
+    grad_of = staticmethod(_l1_grad)
+
+
+class SmoothL1LossBackward0(_DiffLossBackward):
+    grad_of = staticmethod(_smooth_l1_grad)
+
+
+class HuberLossBackward0(_DiffLossBackward):
+    grad_of = staticmethod(_huber_grad)
+
+
+def _diff_loss(input, target, reduction, fn, node_cls, param, name, weight=None,
+               mean_by_weight=True):
+    """Fused ``reduce(fn(input - target))`` with broadcasting as torch; with
+    ``weight``, the weighted form (mean: over the weight sum, or over the
+    elements for huber_loss)."""
+    if weight is not None:
+        if tuple(weight._data.shape) != tuple(input._data.shape):
+            raise ValueError("Weights and input must have the same size.")
+        loss = _diff_loss(input, target, "none", fn, node_cls, param, name) * weight
+        if reduction == "mean" and mean_by_weight:
+            return loss.sum() / weight.sum()
+        return _reduce(loss, reduction)
+    for a, nm in ((input, "input"), (target, "target")):
+        if not isinstance(a, Tensor):
+            raise TypeError(f"{name}(): argument '{nm}' must be Tensor, not {type(a).__name__}")
+    xp = xp_of(input)
+    dt = result_dtype(input, target).np
+    xd, td = input._data, target._data
+    if dt.kind not in "fc":
+        if name == "mse_loss":
+            raise NotImplementedError(f"\"mse_cpu\" not implemented for '{_dtype_name(dt)}'")
+        if reduction == "mean":
+            raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either "
+                               "a floating point or complex dtype. Got: " + _dtype_name(dt))
+    if xd.shape != td.shape:
+        from .common import check_broadcast
+        check_broadcast(xd.shape, td.shape)
+    d = xp.subtract(xd, td, dtype=dt)
+    out = _wrap(_reduce_raw(xp, fn(xp, d, param), reduction))
+    if _gs[0] and (input._rg or target._rg):
+        n = node_cls((input, target))
+        n.save(input, target)
+        n.diff, n.param, n.reduction, n.n = d, param, reduction, d.size
+        attach(out, n)
+    return out
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _size_warning(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    return _diff_loss(input, target, reduction, _mse, MseLossBackward0, None, "mse_loss", weight)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    _size_warning(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    return _diff_loss(input, target, reduction, _l1, L1LossBackward0, None, "l1_loss", weight)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    _size_warning(input, target)
+    reduction = _reduction(reduction, size_average, reduce)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0.0:
+        return _diff_loss(input, target, reduction, _l1, L1LossBackward0, None, "l1_loss")
+    return _diff_loss(input, target, reduction, _smooth_l1, SmoothL1LossBackward0, beta,
+                      "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    _size_warning(input, target)
+    reduction = _reduction(reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    return _diff_loss(input, target, reduction, _huber, HuberLossBackward0, delta, "huber_loss",
+                      weight, mean_by_weight=False)
+
+
+# ---------------------------------------------------------------- nll_loss and cross_entropy
+def _class_layout(input, target, weight, ignore_index, name):
+    """Check nll/cross-entropy arguments as torch does; return the input as
+    ``(M, C)`` rows, targets ``(M,)``, the ``none`` output shape and C."""
+    xs = tuple(input._data.shape)
+    ts = tuple(target._data.shape)
+    td = target._data
+    if td.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_dtype_name(td.dtype)}")
+    nd = len(xs)
+    if nd < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {nd})")
+    if nd >= 2 and len(ts) >= 1 and ts[0] != xs[0]:
+        raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size "
+                         f"({ts[0]}).")
+    if nd == 1 and len(ts) == 1 and ts[0] != 1:
+        raise RuntimeError(f"For 1D input, 1D target must have size 1, but got target size: "
+                           f"{ts[0]}")
+    if nd <= 2:
+        if len(ts) > 1:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    elif nd == 4 and name == "nll_loss":
+        if len(ts) != 3:
+            raise RuntimeError(f"only batches of spatial targets supported (3D tensors) but got "
+                               f"targets of dimension: {len(ts)}")
+        if ts != (xs[0],) + xs[2:]:
+            raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
+    elif ts != (xs[0],) + xs[2:]:
+        raise RuntimeError(f"Expected target size {[xs[0]] + list(xs[2:])}, got {list(ts)}")
+    C = xs[1] if nd >= 2 else xs[0]
+    if weight is not None:
+        if weight._data.size != C:
+            raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
+                               f"classes but got weight tensor of shape: "
+                               f"{list(weight._data.shape)}")
+        if weight._data.dtype != input._data.dtype:
+            raise RuntimeError(f"expected scalar type {_dtype_name(input._data.dtype)} but found "
+                               f"{_dtype_name(weight._data.dtype)}")
+    xp = xp_of(input)
+    x = input._data
+    if nd == 1:
+        rows = x.reshape(1, C)
+    elif nd == 2:
+        rows = x
+    else:
+        rows = xp.moveaxis(x, 1, -1).reshape(-1, C)
+    t = td.reshape(-1)
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= C))
+    if bad.any():
+        raise IndexError(f"Target {int(t[bad.argmax()])} is out of bounds.")
+    return rows, t, valid, ts if nd != 1 else (), C
+
+
+def _to_layout(xp, rows, shape):
+    """Rows ``(M, C)`` back to the input's layout (class dim second)."""
+    if len(shape) <= 2:
+        return rows.reshape(shape)
+    return xp.ascontiguousarray(xp.moveaxis(rows.reshape((shape[0],) + shape[2:] + (shape[1],)),
+                                            -1, 1))
+
+
+def _pick_weights(xp, t, valid, weight, dtype):
+    """Per-row weight ``w[target]`` (0 where ignored) and the safe targets."""
+    ts = xp.where(valid, t, 0)
+    if weight is None:
+        return valid.astype(dtype), ts
+    return weight._data[ts] * valid, ts
+
+
+def _one_hot_rows(xp, ts, valid, C, dtype):
+    oh = xp.zeros((ts.shape[0], C), dtype)
+    oh[xp.arange(ts.shape[0]), ts] = valid
+    return oh
+
+
+class _ClassLossBackward(Node):
+    """Shared state of the fused nll_loss / cross_entropy backward."""
+
+    def free_buffers(self):
+        self.rows = None
+
+    def _scale(self, g):
+        """The incoming gradient per row (ember tensor or array)."""
+        if self.reduction == "none":
+            return g.reshape(-1)
+        if self.reduction == "mean":
+            return g / self.denom
+        return g
+
+
+class NllLossBackward0(_ClassLossBackward):
+    def backward(self, g):
+        x, _ = self.saved
+        xp = xp_of(g)
+        shape = x._data.shape
+        M, C = self.rows_shape
+        if _gs[0]:
+            oh = _wrap(_to_layout(xp, _one_hot_rows(xp, self.ts, self.valid, C, x._data.dtype),
+                                  shape))
+            s = self._scale(g) * _wrap(self.wt)
+            return -oh * _per_row(s, shape), None, None
+        s = self._scale(g._data) * self.wt
+        rows = xp.zeros((M, C), x._data.dtype)
+        rows[xp.arange(M), self.ts] = -s
+        return _wrap(_to_layout(xp, rows, shape)), None, None
+
+
+def _per_row(s, shape):
+    """A per-row tensor ``(M,)`` broadcastable against the input layout."""
+    if len(shape) <= 1:
+        return s.reshape(())
+    if len(shape) == 2:
+        return s.reshape(-1, 1)
+    return s.reshape((shape[0],) + shape[2:]).unsqueeze(1)
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    rows, t, valid, out_shape, C = _class_layout(input, target, weight, ignore_index,
+                                                 "nll_loss")
+    xp = xp_of(input)
+    wt, ts = _pick_weights(xp, t, valid, weight, rows.dtype)
+    losses = -rows[xp.arange(rows.shape[0]), ts] * wt
+    if reduction == "none":
+        out = losses.reshape(out_shape)
+        denom = None
+    else:
+        denom = wt.sum()
+        out = losses.sum()
+        if reduction == "mean":
+            out = out / denom
+        out = xp.asarray(out, dtype=rows.dtype)
+    out = _wrap(out)
+    if _gs[0] and (input._rg or (weight is not None and weight._rg)):
+        n = NllLossBackward0((input, target, weight))
+        n.save(input, target)
+        n.wt, n.ts, n.valid, n.denom, n.reduction = wt, ts, valid, denom, reduction
+        n.rows_shape = rows.shape
+        attach(out, n)
+    return out
+
+
+class CrossEntropyBackward(_ClassLossBackward):
+    """Backward of the fused log-softmax + NLL: ``(softmax - one_hot)`` times
+    the target weight, plus the label-smoothing term."""
+
+    def name(self):
+        return "AddBackward0" if self.ls else "NllLossBackward0"  # torch's outermost node
+
+    def backward(self, g):
+        x, _ = self.saved
+        xp = xp_of(g)
+        shape = x._data.shape
+        M, C = self.rows.shape
+        ls, w = self.ls, self.w
+        if _gs[0]:
+            cd = 1 if len(shape) >= 2 else 0
+            p = softmax(x, cd)
+            oh = _wrap(_to_layout(xp, _one_hot_rows(xp, self.ts, self.valid, C, x._data.dtype),
+                                  shape))
+            s = self._scale(g)
+            gx = (p - oh) * _per_row(s * _wrap(self.wt * (1 - ls)), shape)
+            if ls:
+                wb = _wrap((w._data if w is not None else xp.ones(C, x._data.dtype))
+                           .reshape((C,) + (1,) * (len(shape) - cd - 1)))
+                tot = float(C) if w is None else w._data.sum()
+                gx = gx + (p * tot - wb) * _per_row(s * _wrap(self.valid * (ls / C)), shape)
+            return gx, None, None
+        s = self._scale(g._data)
+        p = xp.exp(self.rows)  # the saved log-probabilities
+        coef = (s * self.wt * (1 - ls)).astype(p.dtype, copy=False)
+        if ls:
+            c2 = (s * self.valid * (ls / C)).astype(p.dtype, copy=False)
+            wv = w._data if w is not None else 1.0
+            tot = C if w is None else w._data.sum()
+            gx = p * (coef + c2 * tot)[:, None]
+            gx -= (c2[:, None] * wv) if w is not None else c2[:, None]
+        else:
+            gx = p
+            gx *= coef[:, None]
+        gx[xp.arange(M), self.ts] -= coef
+        return _wrap(_to_layout(xp, gx, shape)), None, None
+
+
+def _log_softmax_rows(xp, rows):
+    z = rows - rows.max(1, keepdims=True)
+    z -= xp.log(xp.exp(z).sum(1, keepdims=True))
+    return z
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    reduction = _reduction(reduction, size_average, reduce)
+    if not isinstance(input, Tensor) or not isinstance(target, Tensor):
+        raise TypeError("cross_entropy(): argument 'input' and 'target' must be Tensor")
+    if input._data.dtype.kind not in "fc":
+        raise NotImplementedError(f"\"log_softmax_lastdim_kernel_impl\" not implemented for "
+                                  f"'{_dtype_name(input._data.dtype)}'")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    if target._data.dtype.kind == "f" and target._data.shape == input._data.shape:
+        return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    rows, t, valid, out_shape, C = _class_layout(input, target, weight, ignore_index,
+                                                 "cross_entropy")
+    xp = xp_of(input)
+    logp = _log_softmax_rows(xp, rows)
+    wt, ts = _pick_weights(xp, t, valid, weight, rows.dtype)
+    M = rows.shape[0]
+    losses = -logp[xp.arange(M), ts] * wt
+    ls = float(label_smoothing)
+    if ls:
+        wv = weight._data if weight is not None else None
+        smooth = -(logp * wv).sum(1) if wv is not None else -logp.sum(1)
+        smooth *= valid
+    denom = None
+    if reduction == "none":
+        out = losses if not ls else (1 - ls) * losses + smooth * (ls / C)
+        out = out.reshape(out_shape)
+    else:
+        out = losses.sum()
+        if ls:
+            sm = smooth.sum()
+        if reduction == "mean":
+            denom = wt.sum()
+            out = out / denom
+            if ls:
+                sm = sm / denom
+        if ls:
+            out = (1 - ls) * out + sm * (ls / C)
+        out = xp.asarray(out, dtype=rows.dtype)
+    out = _wrap(out)
+    if _gs[0] and (input._rg or (weight is not None and weight._rg)):
+        n = CrossEntropyBackward((input, target, weight))
+        n.save(input, target)
+        n.rows, n.wt, n.ts, n.valid, n.denom = logp, wt, ts, valid, denom
+        n.reduction, n.ls, n.w = reduction, ls, weight
+        attach(out, n)
+    return out
+
+
+def _cross_entropy_probs(input, target, weight, reduction, ls):
+    """Class probabilities as target (ember ops, as torch composes it)."""
+    cd = 1 if input._data.ndim >= 2 else 0
+    C = input._data.shape[cd]
+    if weight is not None and weight._data.size != C:
+        raise RuntimeError(f"weight tensor should be defined either for all {C} classes or no "
+                           f"classes but got weight tensor of shape: {list(weight._data.shape)}")
+    logp = log_softmax(input, cd)
+    if ls:
+        target = target * (1 - ls) + ls / C
+    prod = logp * target
+    if weight is not None:
+        prod = prod * weight.reshape((C,) + (1,) * (input._data.ndim - cd - 1))
+    if reduction == "none":
+        return -prod.sum(cd)
+    if reduction == "sum":
+        return -prod.sum()
+    n = input._data.size // C
+    if n == 0:
+        return -prod.sum() * float("nan")
+    return -prod.sum() / n
+
+
+# ---------------------------------------------------------------- binary cross entropy
+class BinaryCrossEntropyBackward0(Node):
+    def backward(self, g):
+        x, t, w = self.saved
+        gg = g / self.n if self.reduction == "mean" else g
+        if _gs[0]:
+            gx = (x - t) / (x * (1 - x)).clamp_min(1e-12) * gg
+            if w is not None:
+                gx = gx * w
+        else:
+            xp = xp_of(g)
+            xd, td = x._data, t._data
+            gx = xd - td
+            gx /= xp.maximum((1 - xd) * xd, 1e-12)
+            gx *= gg._data
+            if w is not None:
+                gx *= w._data
+            gx = _wrap(gx)
+        gt = None
+        if t._rg:
+            gt = (P.log(1 - x).clamp_min(-100) - P.log(x).clamp_min(-100)) * gg
+            if w is not None:
+                gt = gt * w
+        gw = None
+        if w is not None and w._rg:
+            gw = grad_for(self.loss_unweighted(x, t) * gg, w)
+        return gx, gt, gw
+
+    @staticmethod
+    def loss_unweighted(x, t):
+        return -(t * P.log(x).clamp_min(-100) + (1 - t) * P.log(1 - x).clamp_min(-100))
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    if tuple(target._data.shape) != tuple(input._data.shape):
+        raise ValueError(f"Using a target size ({Size(target._data.shape)}) that is different to "
+                         f"the input size ({Size(input._data.shape)}) is deprecated. Please "
+                         "ensure they have the same size.")
+    if target._data.dtype != input._data.dtype:
+        raise RuntimeError(f"Found dtype {_dtype_name(target._data.dtype)} but expected "
+                           f"{_dtype_name(input._data.dtype)}")
+    xp = xp_of(input)
+    x, t = input._data, target._data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise RuntimeError("all elements of input should be between 0 and 1")
+    if weight is not None:
+        weight = weight.expand(tuple(np.broadcast_shapes(t.shape, weight._data.shape)))
+    with np.errstate(divide="ignore"):
+        lx = xp.maximum(xp.log(x), -100)
+        l1x = xp.maximum(xp.log1p(-x), -100)
+    loss = -(t * lx + (1 - t) * l1x)
+    if weight is not None:
+        loss *= weight._data
+    out = _wrap(_reduce_raw(xp, loss, reduction))
+    if _gs[0] and (input._rg or target._rg or (weight is not None and weight._rg)):
+        n = BinaryCrossEntropyBackward0((input, target, weight))
+        n.save(input, target, weight)
+        n.reduction, n.n = reduction, x.size
+        attach(out, n)
+    return out
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """``(1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x)``, stable for any x."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if tuple(target._data.shape) != tuple(input._data.shape):
+        raise ValueError(f"Target size ({Size(target._data.shape)}) must be the same as input "
+                         f"size ({Size(input._data.shape)})")
+    ls = logsigmoid(input)
+    if pos_weight is not None:
+        loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * ls
+    else:
+        loss = (1 - target) * input - ls
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
+
+
+# ---------------------------------------------------------------- other losses (ember ops)
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    if size_average is not None or reduce is not None:
+        reduction = legacy_get_string(size_average, reduce)
+    else:
+        if reduction == "mean":
+            warnings.warn("reduction: 'mean' divides the total loss by both the batch size and "
+                          "the support size.'batchmean' divides only by the batch size, and "
+                          "aligns with the KL div math definition.'mean' will be changed to "
+                          "behave the same as 'batchmean' in the next major release.",
+                          stacklevel=2)
+        if reduction != "batchmean":
+            reduction = _reduction(reduction)
+    if log_target:
+        loss = P.exp(target) * (target - input)
+    else:
+        loss = P.xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        loss = loss.sum()
+        return loss / input._data.shape[0] if input._data.ndim else loss
+    return _reduce(loss, reduction)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8,
+                     reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    if log_input:
+        loss = P.exp(input) - target * input
+    else:
+        loss = input - target * P.log(input + eps)
+    if full:
+        st = target * P.log(target) - target + 0.5 * P.log(2 * math.pi * target)
+        loss = loss + st.masked_fill(target <= 1, 0)
+    return _reduce(loss, reduction)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    from .creation import ones_like
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("var has negative entry/entries")
+        var = var * ones_like(input)
+    elif bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    vs, xs = tuple(var._data.shape), tuple(input._data.shape)
+    if vs != xs:
+        if xs[:-1] == vs:
+            var = var.unsqueeze(-1)
+        elif not (len(xs) == len(vs) and sum(y for x, y in zip(xs, vs) if x != y) == 1):
+            raise ValueError("var is of incorrect size")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(reduction + " is not valid")
+    var = var.clone()
+    from ..autograd import grad_mode
+    with grad_mode.no_grad():
+        var.clamp_(min=eps)
+    loss = 0.5 * (P.log(var) + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return _reduce(loss, reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                          reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    td = target._data.ndim
+    if td not in (0, 1):
+        raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+    want = 2 if td == 1 else 1
+    if input1._data.ndim != want or input2._data.ndim != want:
+        raise RuntimeError(f"{td}D target tensor expects {want}D input tensors, but found inputs "
+                           f"with sizes {list(input1.shape)} and {list(input2.shape)}.")
+    dim = td
+    eps = 1e-12
+    prod = (input1 * input2).sum(dim)
+    m1 = (input1 * input1).sum(dim) + eps
+    m2 = (input2 * input2).sum(dim) + eps
+    cos = prod / P.sqrt(m1 * m2)
+    pos = P.where(target == 1, 1 - cos, 0.0)
+    neg = P.where(target == -1, (cos - margin).clamp_min(0), 0.0)
+    return _reduce(pos + neg, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None,
+                        reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    if not (input1.dim() == input2.dim() == target.dim()):
+        raise RuntimeError(f"margin_ranking_loss : All input tensors should have same dimension "
+                           f"but got sizes: input1: {input1.size()}, input2: {input2.size()}, "
+                           f"target: {target.size()} ")
+    return _reduce((-target * (input1 - input2) + margin).clamp_min(0), reduction)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None,
+                         reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    m = P.where(target != 1, (margin - input).clamp_min(0), 0.0)
+    s = P.where(target != -1, input, 0.0)
+    return _reduce(m + s, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    return _reduce(P.log1p(P.exp(-input * target)), reduction)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None,
+                                reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    cd = input._data.ndim - 1
+    loss = loss.sum(cd) / input._data.shape[cd]
+    return _reduce(loss, reduction)
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None,
+                      reduce=None, reduction="mean"):
+    """``sum_{j != y} max(0, margin - x[y] + x[j]) ** p * w[y] / C`` per sample."""
+    reduction = _reduction(reduction, size_average, reduce)
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.dim() != 1:
+        raise ValueError("weight must be one-dimensional")
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    C = x._data.shape[1]
+    t = target.reshape(-1, 1)
+    if x._data.shape[0] != t._data.shape[0]:
+        raise RuntimeError(f"inconsistent target size, expected {x._data.shape[0]} but got "
+                           f"{list(target.shape)}")
+    td = t._data
+    if td.size and (td.min() < 0 or td.max() >= C):
+        raise RuntimeError("target out of range")
+    m = (margin - x.gather(1, t) + x).clamp_min(0)
+    if p == 2:
+        m = m * m
+    if weight is not None:
+        m = m * weight.index_select(0, t.reshape(-1)).reshape(-1, 1)
+    xp = xp_of(input)
+    other = _wrap(xp.arange(C)[None, :] != td)
+    loss = (m * other).sum(1) / C
+    if input.dim() < 2:
+        loss = loss.reshape(target.shape)
+    return _reduce(loss, reduction)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Hinge over (target class, non-target class) pairs; ``target`` lists
+    class indices, ended by -1."""
+    reduction = _reduction(reduction, size_average, reduce)
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    td = target._data.reshape(x._data.shape)
+    xp = xp_of(input)
+    C = td.shape[1]
+    ended = xp.cumsum(td < 0, axis=1) > 0
+    is_t = xp.zeros(td.shape, bool)
+    rows, cols = xp.nonzero(~ended)
+    is_t[rows, td[rows, cols]] = True
+    pair = _wrap((is_t[:, :, None] & ~is_t[:, None, :]).astype(x._data.dtype))
+    h = (1 - (x.unsqueeze(2) - x.unsqueeze(1))).clamp_min(0)
+    loss = (h * pair).sum((1, 2)) / C
+    if input.dim() < 2:
+        loss = loss.reshape(())
+    return _reduce(loss, reduction)
+
+
+def _pairwise_distance(x1, x2, p, eps):
+    nd = max(x1.dim(), x2.dim())
+    return R.norm(x1 - x2 + eps, p, nd - 1 if nd else None)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False,
+                        size_average=None, reduce=None, reduction="mean"):
+    reduction = _reduction(reduction, size_average, reduce)
+    return triplet_margin_with_distance_loss(
+        anchor, positive, negative, distance_function=lambda x, y: _pairwise_distance(x, y, p, eps),
+        margin=margin, swap=swap, reduction=reduction)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None,
+                                      margin=1.0, swap=False, reduction="mean"):
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    a, b, c = anchor.dim(), positive.dim(), negative.dim()
+    if not a == b == c:
+        raise RuntimeError(f"The anchor, positive, and negative tensors are expected to have the "
+                           f"same number of dimensions, but got: anchor {a}D, positive {b}D, and "
+                           f"negative {c}D inputs")
+    dist = distance_function or (lambda x, y: _pairwise_distance(x, y, 2, 1e-6))
+    dp = dist(anchor, positive)
+    dn = dist(anchor, negative)
+    if swap:
+        dn = P.minimum(dn, dist(positive, negative))
+    return _reduce((margin + dp - dn).clamp_min(0), reduction)
