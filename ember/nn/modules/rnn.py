@@ -21,6 +21,9 @@ from .module import Module
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
 
+_SCALAR_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "bfloat16": "BFloat16"}
+
+
 def _apply_permutation(tensor, permutation, dim=1):
     return index_select(tensor, dim, permutation)
 
@@ -386,6 +389,10 @@ class RNNCellBase(Module):
 
     def _check(self, input, states):
         """torch's checks of a cell's input and hidden states (2-D by now)."""
+        if input.dtype != self.weight_ih.dtype:
+            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                               f"{_SCALAR_NAMES.get(input.dtype.name, input.dtype.name)} and "
+                               f"{_SCALAR_NAMES.get(self.weight_ih.dtype.name)}")
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
                                f"{self.input_size}")
