@@ -142,37 +142,41 @@ def _conv_input_raw(xp, gy, w, S, stride, pads, dil, groups):
 # ---------------------------------------------------------------- unfold / fold ops
 class Im2ColBackward0(Node):
     def backward(self, g):
-        return _fold_nd(g, self.S, self.stride, self.pads, self.dil),
+        return _fold_nd(g, self.S, self.K, self.O, self.stride, self.pads, self.dil),
 
 
 class Col2ImBackward0(Node):
     def backward(self, g):
-        return _unfold_nd(g, self.K, self.O, self.stride, self.pads, self.dil),
+        return _unfold_nd(g, self.K, self.O, self.stride, self.pads, self.dil, self.in_shape),
 
 
-def _unfold_nd(x, K, O, stride, pads, dil):
-    """Columns ``(N, C, *K, *O)`` of ``x`` as an op."""
-    out = _wrap(_im2col(xp_of(x), x._data, K, O, stride, pads, dil))
+def _unfold_nd(x, K, O, stride, pads, dil, shape=None):
+    """Columns ``(N, C, *K, *O)`` of ``x`` as an op, reshaped to ``shape``."""
+    c = _im2col(xp_of(x), x._data, K, O, stride, pads, dil)
+    out = _wrap(c if shape is None else c.reshape(shape))
     if _gs[0] and x._rg:
         n = Im2ColBackward0((x,))
         n.save()
-        n.S, n.stride, n.pads, n.dil = x._data.shape[2:], stride, pads, dil
+        n.S, n.K, n.O, n.stride, n.pads, n.dil = x._data.shape[2:], K, O, stride, pads, dil
         attach(out, n)
     return out
 
 
-def _fold_nd(cols, S, stride, pads, dil):
-    """col2im of ``(N, C, *K, *O)`` columns onto ``(N, C, *S)`` as an op."""
+def _fold_nd(cols, S, K, O, stride, pads, dil):
+    """col2im of columns (any shape holding ``(N, C, *K, *O)``) onto
+    ``(N, C, *S)`` as an op."""
     xp = xp_of(cols)
-    d = cols._data
     nd = len(S)
+    N = cols._data.shape[0]
+    d = cols._data.reshape((N, -1) + tuple(K) + tuple(O))
     t = xp.ascontiguousarray(xp.moveaxis(d, (0, 1), (-2, -1)))[(slice(None),) * nd + (None,)]
     r = _col2im(xp, t, S, stride, pads, dil)[0]  # (*S, N, C)
     out = _wrap(xp.ascontiguousarray(xp.moveaxis(r, (-2, -1), (0, 1))))
     if _gs[0] and cols._rg:
         n = Col2ImBackward0((cols,))
         n.save()
-        n.K, n.O, n.stride, n.pads, n.dil = d.shape[2:2 + nd], d.shape[2 + nd:], stride, pads, dil
+        n.K, n.O, n.stride, n.pads, n.dil = K, O, stride, pads, dil
+        n.in_shape = cols._data.shape
         attach(out, n)
     return out
 
@@ -197,9 +201,8 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise RuntimeError(f"Given input with spatial size {tuple(S)}, kernel_size={K}, "
                            f"dilation={dil}, padding={pad}, calculated shape of the array of "
                            f"sliding blocks as {O}, but its components must be at least one.")
-    cols = _unfold_nd(x, K, O, st, _pairs(pad), dil)
     N, C = x._data.shape[:2]
-    cols = cols.reshape(N, C * K[0] * K[1], O[0] * O[1])
+    cols = _unfold_nd(x, K, O, st, _pairs(pad), dil, (N, C * K[0] * K[1], O[0] * O[1]))
     return cols if len(shape) == 4 else cols.squeeze(0)
 
 
@@ -222,8 +225,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
                            f"padding={pad}, stride={st}, expected size of input's dimension 2 to "
                            f"match the calculated number of sliding blocks {O[0]} * {O[1]} = "
                            f"{O[0] * O[1]}, but got input.size(2)={n}.")
-    cols = x.reshape((N, ck // (K[0] * K[1])) + K + O)
-    out = _fold_nd(cols, S, st, _pairs(pad), dil)
+    out = _fold_nd(x, S, K, O, st, _pairs(pad), dil)
     return out if len(shape) == 3 else out.squeeze(0)
 
 
@@ -288,8 +290,7 @@ class ConvolutionBackward0(Node):
             ck = w._data.shape[1] * math.prod(K)
             wt = w.reshape(grp, F // grp, ck).transpose(1, 2)
             gc = L.matmul(wt, g.reshape(N, grp, F // grp, math.prod(O)))
-            gx = _fold_nd(gc.reshape((N, x._data.shape[1]) + K + O), x._data.shape[2:], st, pads,
-                          dil)
+            gx = _fold_nd(gc, x._data.shape[2:], K, O, st, pads, dil)
         return gx, gw
 
 
@@ -300,7 +301,7 @@ def _weight_grad_op(x, gy, w, stride, pads, dil, groups):
     K = w._data.shape[2:]
     n = math.prod(O)
     ck = w._data.shape[1] * math.prod(K)
-    cols = _unfold_nd(x, K, O, stride, pads, dil).reshape(N, groups, ck, n)
+    cols = _unfold_nd(x, K, O, stride, pads, dil, (N, groups, ck, n))
     gw = L.matmul(gy.reshape(N, groups, F // groups, n), cols.transpose(2, 3)).sum(0)
     return gw.reshape(w._data.shape)
 
@@ -358,9 +359,8 @@ def _check_common(input, weight, bias, stride, dilation, nd, name, groups):
         raise RuntimeError("non-positive groups is not supported")
     check_same_device(input._data, weight._data)
     if input._data.dtype != weight._data.dtype:
-        raise RuntimeError(f"Input type ({_type_name(input)}) and weight type "
-                           f"({_type_name(weight)}) should be the same or input should be a "
-                           "MKLDNN tensor and weight is a dense tensor")
+        raise RuntimeError(f"expected scalar type {_scalar_name(input).capitalize()} but found "
+                           f"{_scalar_name(weight).capitalize()}")
     if bias is not None and bias._data.dtype != input._data.dtype:
         raise RuntimeError(f"Input type ({_scalar_name(input)}) and bias type "
                            f"({_scalar_name(bias)}) should be the same")
@@ -374,13 +374,9 @@ def _check_common(input, weight, bias, stride, dilation, nd, name, groups):
     return (input if batched else input.unsqueeze(0)), batched, weight._data.shape[2:], stride, dil
 
 
-def _type_name(t):
-    return _TYPE_NAMES[B._BY_NP[t._data.dtype]]
-
-
 def _scalar_name(t):
     """torch's lower-case scalar type name: float, double, long, ..."""
-    return _type_name(t)[6:-6].lower()
+    return _TYPE_NAMES[B._BY_NP[t._data.dtype]][6:-6].lower()
 
 
 def _conv(input, weight, bias, stride, padding, dilation, groups, nd, name):

@@ -15,6 +15,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap, _wrap_dim, Size
 from ..autograd.graph import Node, SavedOutput
+from .. import _backend as B
 from .common import attach, xp_of, grad_for, result_dtype, _gs
 from . import pointwise as P
 from . import reduce as R
@@ -164,6 +165,13 @@ def _reduce_raw(xp, loss, reduction):
     if reduction == "mean":
         s = s / loss.size if loss.size else xp.asarray(np.nan, loss.dtype)
     return xp.asarray(s, dtype=loss.dtype)
+
+
+def _no_grad_for(t, fn, arg):
+    """torch's refusal of gradients for arguments its kernel does not differentiate."""
+    if t is not None and _gs[0] and t._rg:
+        raise RuntimeError(f"The function '{fn}' is not differentiable with respect to argument "
+                           f"'{arg}'. This input cannot have requires_grad True.")
 
 
 def _size_warning(input, target):
@@ -325,9 +333,6 @@ def _class_layout(input, target, weight, ignore_index, name):
     xs = tuple(input._data.shape)
     ts = tuple(target._data.shape)
     td = target._data
-    if td.dtype not in (np.int64, np.uint8):
-        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
-                           f"{_dtype_name(td.dtype)}")
     nd = len(xs)
     if nd < 1:
         raise ValueError(f"Expected 1 or more dimensions (got {nd})")
@@ -335,7 +340,7 @@ def _class_layout(input, target, weight, ignore_index, name):
         raise ValueError(f"Expected input batch_size ({xs[0]}) to match target batch_size "
                          f"({ts[0]}).")
     if nd == 1 and len(ts) == 1 and ts[0] != 1:
-        raise RuntimeError(f"For 1D input, 1D target must have size 1, but got target size: "
+        raise ValueError(f"For 1D input, 1D target must have size 1, but got target size: "
                            f"{ts[0]}")
     if nd <= 2:
         if len(ts) > 1:
@@ -348,6 +353,9 @@ def _class_layout(input, target, weight, ignore_index, name):
             raise RuntimeError(f"size mismatch (got input: {list(xs)} , target: {list(ts)}")
     elif ts != (xs[0],) + xs[2:]:
         raise RuntimeError(f"Expected target size {[xs[0]] + list(xs[2:])}, got {list(ts)}")
+    if td.dtype not in (np.int64, np.uint8):
+        raise RuntimeError(f"expected target dtype to be Long or Byte, but got "
+                           f"{_dtype_name(td.dtype)}")
     C = xs[1] if nd >= 2 else xs[0]
     if weight is not None:
         if weight._data.size != C:
@@ -357,6 +365,7 @@ def _class_layout(input, target, weight, ignore_index, name):
         if weight._data.dtype != input._data.dtype:
             raise RuntimeError(f"expected scalar type {_dtype_name(input._data.dtype)} but found "
                                f"{_dtype_name(weight._data.dtype)}")
+        _no_grad_for(weight, "nll_loss_forward", "weight")
     xp = xp_of(input)
     x = input._data
     if nd == 1:
@@ -401,13 +410,20 @@ class _ClassLossBackward(Node):
     def free_buffers(self):
         self.rows = None
 
-    def _scale(self, g):
-        """The incoming gradient per row (ember tensor or array)."""
+    def _rows(self, g, factor):
+        """``factor`` (per row) times the incoming gradient of each row; rows
+        of ignored targets get exactly 0 (even when the mean is 0/0)."""
         if self.reduction == "none":
-            return g.reshape(-1)
-        if self.reduction == "mean":
-            return g / self.denom
-        return g
+            g = g.reshape(-1)
+        if isinstance(g, Tensor):
+            if self.reduction == "mean":
+                g = g / self.denom
+            return P.where(_wrap(self.valid), g * _wrap(factor), 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.reduction == "mean":
+                g = g / self.denom
+            r = g * factor
+        return B.array_module(r).where(self.valid, r, 0).astype(factor.dtype, copy=False)
 
 
 class NllLossBackward0(_ClassLossBackward):
@@ -419,9 +435,8 @@ class NllLossBackward0(_ClassLossBackward):
         if _gs[0]:
             oh = _wrap(_to_layout(xp, _one_hot_rows(xp, self.ts, self.valid, C, x._data.dtype),
                                   shape))
-            s = self._scale(g) * _wrap(self.wt)
-            return -oh * _per_row(s, shape), None, None
-        s = self._scale(g._data) * self.wt
+            return -oh * _per_row(self._rows(g, self.wt), shape), None, None
+        s = self._rows(g._data, self.wt)
         rows = xp.zeros((M, C), x._data.dtype)
         rows[xp.arange(M), self.ts] = -s
         return _wrap(_to_layout(xp, rows, shape)), None, None
@@ -451,10 +466,11 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         denom = wt.sum()
         out = losses.sum()
         if reduction == "mean":
-            out = out / denom
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = out / denom
         out = xp.asarray(out, dtype=rows.dtype)
     out = _wrap(out)
-    if _gs[0] and (input._rg or (weight is not None and weight._rg)):
+    if _gs[0] and input._rg:
         n = NllLossBackward0((input, target, weight))
         n.save(input, target)
         n.wt, n.ts, n.valid, n.denom, n.reduction = wt, ts, valid, denom, reduction
@@ -481,19 +497,18 @@ class CrossEntropyBackward(_ClassLossBackward):
             p = softmax(x, cd)
             oh = _wrap(_to_layout(xp, _one_hot_rows(xp, self.ts, self.valid, C, x._data.dtype),
                                   shape))
-            s = self._scale(g)
-            gx = (p - oh) * _per_row(s * _wrap(self.wt * (1 - ls)), shape)
+            gx = (p - oh) * _per_row(self._rows(g, self.wt * (1 - ls)), shape)
             if ls:
                 wb = _wrap((w._data if w is not None else xp.ones(C, x._data.dtype))
                            .reshape((C,) + (1,) * (len(shape) - cd - 1)))
                 tot = float(C) if w is None else w._data.sum()
-                gx = gx + (p * tot - wb) * _per_row(s * _wrap(self.valid * (ls / C)), shape)
+                c2 = self._rows(g, self.valid.astype(x._data.dtype) * (ls / C))
+                gx = gx + (p * tot - wb) * _per_row(c2, shape)
             return gx, None, None
-        s = self._scale(g._data)
         p = xp.exp(self.rows)  # the saved log-probabilities
-        coef = (s * self.wt * (1 - ls)).astype(p.dtype, copy=False)
+        coef = self._rows(g._data, self.wt * (1 - ls))
         if ls:
-            c2 = (s * self.valid * (ls / C)).astype(p.dtype, copy=False)
+            c2 = self._rows(g._data, self.valid.astype(p.dtype) * (ls / C))
             wv = w._data if w is not None else 1.0
             tot = C if w is None else w._data.sum()
             gx = p * (coef + c2 * tot)[:, None]
@@ -545,14 +560,15 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             sm = smooth.sum()
         if reduction == "mean":
             denom = wt.sum()
-            out = out / denom
-            if ls:
-                sm = sm / denom
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out = out / denom
+                if ls:
+                    sm = sm / denom
         if ls:
             out = (1 - ls) * out + sm * (ls / C)
         out = xp.asarray(out, dtype=rows.dtype)
     out = _wrap(out)
-    if _gs[0] and (input._rg or (weight is not None and weight._rg)):
+    if _gs[0] and input._rg:
         n = CrossEntropyBackward((input, target, weight))
         n.save(input, target)
         n.rows, n.wt, n.ts, n.valid, n.denom = logp, wt, ts, valid, denom
@@ -589,7 +605,10 @@ class BinaryCrossEntropyBackward0(Node):
     def backward(self, g):
         x, t, w = self.saved
         gg = g / self.n if self.reduction == "mean" else g
-        if _gs[0]:
+        gx = None
+        if not x._rg:
+            pass
+        elif _gs[0]:
             gx = (x - t) / (x * (1 - x)).clamp_min(1e-12) * gg
             if w is not None:
                 gx = gx * w
@@ -604,17 +623,10 @@ class BinaryCrossEntropyBackward0(Node):
             gx = _wrap(gx)
         gt = None
         if t._rg:
-            gt = (P.log(1 - x).clamp_min(-100) - P.log(x).clamp_min(-100)) * gg
+            gt = -P.logit(x) * gg
             if w is not None:
                 gt = gt * w
-        gw = None
-        if w is not None and w._rg:
-            gw = grad_for(self.loss_unweighted(x, t) * gg, w)
-        return gx, gt, gw
-
-    @staticmethod
-    def loss_unweighted(x, t):
-        return -(t * P.log(x).clamp_min(-100) + (1 - t) * P.log(1 - x).clamp_min(-100))
+        return gx, gt, None
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
@@ -632,6 +644,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if x.size and (x.min() < 0 or x.max() > 1):
         raise RuntimeError("all elements of input should be between 0 and 1")
     if weight is not None:
+        _no_grad_for(weight, "binary_cross_entropy", "weight")
         weight = weight.expand(tuple(np.broadcast_shapes(t.shape, weight._data.shape)))
     with np.errstate(divide="ignore"):
         lx = xp.maximum(xp.log(x), -100)
@@ -640,7 +653,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if weight is not None:
         loss *= weight._data
     out = _wrap(_reduce_raw(xp, loss, reduction))
-    if _gs[0] and (input._rg or target._rg or (weight is not None and weight._rg)):
+    if _gs[0] and (input._rg or target._rg):
         n = BinaryCrossEntropyBackward0((input, target, weight))
         n.save(input, target, weight)
         n.reduction, n.n = reduction, x.size
@@ -655,6 +668,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if tuple(target._data.shape) != tuple(input._data.shape):
         raise ValueError(f"Target size ({Size(target._data.shape)}) must be the same as input "
                          f"size ({Size(input._data.shape)})")
+    _no_grad_for(weight, "binary_cross_entropy_with_logits", "weight")
+    _no_grad_for(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     ls = logsigmoid(input)
     if pos_weight is not None:
         loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * ls
@@ -768,6 +783,7 @@ def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=No
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    _no_grad_for(target, "soft_margin_loss", "target")
     return _reduce(P.log1p(P.exp(-input * target)), reduction)
 
 
@@ -790,6 +806,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.dim() != 1:
         raise ValueError("weight must be one-dimensional")
+    _no_grad_for(weight, "multi_margin_loss", "weight")
     x = input if input.dim() == 2 else input.reshape(1, -1)
     C = x._data.shape[1]
     t = target.reshape(-1, 1)

@@ -74,15 +74,15 @@ def _constant_pad(input, pad, value):
 
 def _pad_index(n, lo, hi, mode):
     """Source positions along one dim of size ``n`` for a (lo, hi) pad."""
+    if mode == "circular":  # crop first, then wrap around what is left
+        start = max(-lo, 0)
+        m = n - start - max(-hi, 0)
+        return start + np.arange(-max(lo, 0), m + max(hi, 0)) % m
     j = np.arange(-lo, n + hi)
     if mode == "reflect":
         j = np.abs(j)
-        j = np.where(j >= n, 2 * (n - 1) - j, j)
-    elif mode == "replicate":
-        j = np.clip(j, 0, n - 1)
-    else:  # circular
-        j = j % n
-    return j
+        return np.where(j >= n, 2 * (n - 1) - j, j)
+    return np.clip(j, 0, n - 1)
 
 
 def pad(input, pad, mode="constant", value=None):
@@ -130,38 +130,39 @@ def pad(input, pad, mode="constant", value=None):
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5, "bicubic": 4}
 
 
-def _scale(in_size, out_size, scale, align_corners=False):
-    """torch's area_pixel_compute_scale in float32 arithmetic."""
+def _scale(in_size, out_size, scale, align_corners, ft):
+    """torch's area_pixel_compute_scale, in the float type ``ft`` that torch
+    computes coordinates in (float32, or float64 for double inputs)."""
     if align_corners:
-        return np.float32((in_size - 1) / (out_size - 1)) if out_size > 1 else np.float32(0)
+        return ft((in_size - 1) / (out_size - 1)) if out_size > 1 else ft(0)
     if scale is not None and scale > 0:
-        return np.float32(1.0 / scale)
-    return np.float32(in_size) / np.float32(out_size)
+        return ft(1.0 / scale)
+    return ft(in_size) / ft(out_size)
 
 
-def _nearest_index(in_size, out_size, scale, exact):
-    dst = np.arange(out_size, dtype=np.float32)
+def _nearest_index(in_size, out_size, scale, exact, ft):
     if not exact:
         if out_size == in_size:
             return np.arange(out_size)
         if out_size == 2 * in_size:
             return np.arange(out_size) >> 1
-    s = _scale(in_size, out_size, scale)
-    src = np.floor((dst + np.float32(0.5)) * s if exact else dst * s).astype(np.int64)
+    dst = np.arange(out_size, dtype=ft)
+    s = _scale(in_size, out_size, scale, False, ft)
+    src = np.floor((dst + ft(0.5)) * s if exact else dst * s).astype(np.int64)
     return np.minimum(src, in_size - 1)
 
 
-def _source_coords(in_size, out_size, scale, align_corners, cubic):
-    s = _scale(in_size, out_size, scale, align_corners)
-    dst = np.arange(out_size, dtype=np.float32)
+def _source_coords(in_size, out_size, scale, align_corners, cubic, ft):
+    s = _scale(in_size, out_size, scale, align_corners, ft)
+    dst = np.arange(out_size, dtype=ft)
     if align_corners:
         return s * dst
-    src = s * (dst + np.float32(0.5)) - np.float32(0.5)
-    return src if cubic else np.maximum(src, np.float32(0))
+    src = s * (dst + ft(0.5)) - ft(0.5)
+    return src if cubic else np.maximum(src, ft(0))
 
 
 def _cubic_weights(t):
-    a = np.float32(-0.75)
+    a = t.dtype.type(-0.75)
 
     def c1(x):
         return ((a + 2) * x - (a + 3)) * x * x + 1
@@ -182,17 +183,19 @@ def _along(x, dim, index, weight=None):
 
 def _resample(x, dim, in_size, out_size, scale, mode, align_corners):
     """One spatial dim of ``interpolate``."""
+    ft = np.float64 if x._data.dtype == np.float64 else np.float32
     if mode in ("nearest", "nearest-exact"):
-        return _along(x, dim, _nearest_index(in_size, out_size, scale, mode == "nearest-exact"))
+        return _along(x, dim, _nearest_index(in_size, out_size, scale, mode == "nearest-exact",
+                                             ft))
     cubic = mode == "bicubic"
-    src = _source_coords(in_size, out_size, scale, align_corners, cubic)
+    src = _source_coords(in_size, out_size, scale, align_corners, cubic, ft)
     i0 = np.floor(src).astype(np.int64)
     if not cubic:
         i0 = np.minimum(i0, in_size - 1)
-        lam = np.clip(src - i0, 0, 1).astype(np.float32)
+        lam = np.clip(src - i0, 0, 1).astype(ft)
         i1 = np.minimum(i0 + 1, in_size - 1)
         return _along(x, dim, i0, 1 - lam) + _along(x, dim, i1, lam)
-    ws = _cubic_weights((src - i0).astype(np.float32))
+    ws = _cubic_weights((src - i0).astype(ft))
     y = None
     for k, w in enumerate(ws):
         t = _along(x, dim, np.clip(i0 - 1 + k, 0, in_size - 1), w)

@@ -565,28 +565,28 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, nd):
     if output_size is None:
         O = tuple(default)
     else:
-        O = tuple(output_size)
-        if len(O) == nd + 2:
-            O = O[2:]
-        if len(O) != nd:
+        if len(output_size) == nd + 2:
+            output_size = output_size[2:]
+        if len(output_size) != nd:
             raise ValueError(f"output_size should be a sequence containing {nd} or {nd + 2} "
-                             f"elements, but it has a length of '{len(O)}'")
+                             f"elements, but it has a length of '{len(output_size)}'")
         for d in range(nd):
             lo, hi = default[d] - st[d], default[d] + st[d]
-            if not lo < O[d] < hi:
-                raise ValueError(f'invalid output_size "{list(O)}" (dim {d} must be between '
+            if not lo < output_size[d] < hi:
+                raise ValueError(f'invalid output_size "{output_size}" (dim {d} must be between '
                                  f"{lo} and {hi})")
+        O = tuple(int(o) for o in output_size)
     if tuple(indices._data.shape) != shape:
         raise RuntimeError(f"Expected shape of indices to be same as that of the input tensor "
                            f"({list(shape)}) but got indices tensor with shape: "
                            f"{list(indices._data.shape)}")
     lead = shape[:-nd]
     size = math.prod(O)
-    idx = indices._data
-    if idx.size and (idx.min() < 0 or idx.max() >= size):
-        bad = int(idx.max()) if idx.max() >= size else int(idx.min())
-        raise RuntimeError(f"Found an invalid max index: {bad} (output volumes are of size "
-                           f"{'x'.join(map(str, O))}")
+    flat = indices._data.reshape(-1)
+    bad = (flat < 0) | (flat >= size)
+    if bad.any():
+        raise RuntimeError(f"Found an invalid max index: {int(flat[bad.argmax()])} (output "
+                           f"volumes are of size {'x'.join(map(str, O))})")
     z = zeros(lead + (size,), dtype=input.dtype, device=input.device)
     return scatter(z, -1, indices.reshape(lead + (-1,)), input.reshape(lead + (-1,))) \
         .reshape(lead + tuple(O))
