@@ -25,3 +25,5 @@ from .modules import (  # noqa: E402
     UpsamplingBilinear2d, Fold, Unfold)
 from . import functional, init, utils, parameter, modules  # noqa: E402
 from .modules import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell  # noqa: E402
+from .modules import (MultiheadAttention, Transformer, TransformerEncoder,  # noqa: E402
+                      TransformerDecoder, TransformerEncoderLayer, TransformerDecoderLayer)
