@@ -303,3 +303,44 @@ def test_seed_cnn_forward_backward(shape):
     for em, tm in zip(enet, tnet):
         for pe, pt in zip(em.parameters(), tm.parameters()):
             assert_close(pe.grad, pt.grad, 1e-4, 1e-6)
+
+
+# ---------------------------------------------------------------- on a CUDA device
+from test_cuda import cuda, fake_cuda  # noqa: E402,F401 (fixtures: fake CuPy, or a real GPU)
+
+DEVICE_CASES = {
+    "conv2d": lambda F, x, y: F.conv2d(x, x[:4, :2, :3, :3] * 1, None, 2, 1, groups=2),
+    "conv_transpose2d": lambda F, x, y: F.conv_transpose2d(x, x[:, :3, :3, :3], None, 2, 1, 1),
+    "unfold_fold": lambda F, x, y: F.fold(F.unfold(x, 3, padding=1), (6, 5), 3, padding=1),
+    "max_pool2d": lambda F, x, y: F.max_pool2d(x, 3, 2, 1),
+    "avg_pool2d": lambda F, x, y: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True,
+                                               count_include_pad=False),
+    "adaptive": lambda F, x, y: F.adaptive_avg_pool2d(x, (4, 3)) + F.adaptive_max_pool2d(
+        x, (4, 3)),
+    "unpool": lambda F, x, y: F.max_unpool2d(*F.max_pool2d(x, 2, return_indices=True), 2,
+                                             output_size=(6, 5)),
+    "log_softmax": lambda F, x, y: F.log_softmax(x, 1),
+    "cross_entropy": lambda F, x, y: F.cross_entropy(x, y, label_smoothing=0.1),
+    "nll": lambda F, x, y: F.nll_loss(x, y, ignore_index=1),
+    "mse": lambda F, x, y: F.mse_loss(x, x.detach() * 0.5),
+    "pad": lambda F, x, y: F.pad(x, (1, 2, 2, 1), mode="reflect"),
+    "interpolate": lambda F, x, y: F.interpolate(x, scale_factor=1.5, mode="bicubic"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEVICE_CASES))
+def test_kernels_on_cuda_device(cuda, name):
+    """Forward and double backward on a CUDA tensor give the CPU's values."""
+    f = DEVICE_CASES[name]
+    x = _arr(4, 4, 6, 5)
+    y = rng.integers(0, 4, (4, 6, 5))
+    out = []
+    for dev in ("cpu", "cuda"):
+        xe = ember.tensor(x, device=dev, requires_grad=True)
+        r = f(ember.nn.functional, xe, ember.tensor(y, device=dev))
+        g, = ember.autograd.grad((r * r).sum(), xe, create_graph=True)
+        g.sum().backward()
+        assert r.device.type == dev and g.device.type == dev
+        out.append((r.detach().cpu().numpy(), g.detach().cpu().numpy(), xe.grad.cpu().numpy()))
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

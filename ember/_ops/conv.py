@@ -56,87 +56,103 @@ def _as_strided(xp, a, shape, strides):
 
 
 # ---------------------------------------------------------------- raw kernels
-def _im2col(xp, x, K, O, stride, pads, dil):
-    """Columns ``(N, C, *K, *O)`` (contiguous) of ``x`` ``(N, C, *S)``
+# The kernels keep the batch innermost: input (C, *S, N), columns
+# (C, *K, *O, N), output rows (F, *O, N). Every GEMM is then one BLAS call
+# over the whole batch, and the im2col copies and col2im adds run over
+# contiguous blocks of (last spatial dim x batch) elements.
+def _batch_last(xp, a):
+    """``(N, C, *S)`` as a contiguous ``(C, *S, N)``."""
+    return xp.ascontiguousarray(xp.moveaxis(a, 0, -1))
+
+
+def _batch_first(xp, a):
+    """``(C, *S, N)`` back to a contiguous ``(N, C, *S)``."""
+    return xp.ascontiguousarray(xp.moveaxis(a, -1, 0))
+
+
+def _im2col(xp, xt, K, O, stride, pads, dil):
+    """Columns ``(C, *K, *O, N)`` (contiguous) of ``xt`` ``(C, *S, N)``
     zero-padded by ``pads`` ((lo, hi) per spatial dim)."""
     if any(lo or hi for lo, hi in pads):
-        x = xp.pad(x, ((0, 0), (0, 0)) + pads)
-    st = x.strides
-    sp = st[2:]
-    v = _as_strided(xp, x, x.shape[:2] + K + O,
-                    st[:2] + tuple(a * d for a, d in zip(sp, dil))
-                    + tuple(a * s for a, s in zip(sp, stride)))
+        xt = xp.pad(xt, ((0, 0),) + pads + ((0, 0),))
+    st = xt.strides
+    sp = st[1:-1]
+    v = _as_strided(xp, xt, xt.shape[:1] + K + O + xt.shape[-1:],
+                    st[:1] + tuple(a * d for a, d in zip(sp, dil))
+                    + tuple(a * s for a, s in zip(sp, stride)) + st[-1:])
     return xp.ascontiguousarray(v)
 
 
 def _col2im(xp, cols, S, stride, pads, dil):
-    """Sum windows ``cols`` laid out ``(*K, B, *O, M)`` back into
-    ``(B, *S, M)``. Keeping the batch-like ``M`` innermost makes every
-    strided add run over long contiguous blocks."""
+    """Sum windows ``cols`` laid out ``(*K, *B, *O, M)`` (any number of
+    leading ``B`` dims) back into ``(*B, *S, M)``."""
     nd = len(S)
     K = cols.shape[:nd]
-    O = cols.shape[nd + 1:2 * nd + 1]
+    O = cols.shape[-nd - 1:-1]
+    B = cols.shape[nd:-nd - 1]
+    lead = (slice(None),) * len(B)
     full = tuple(S[i] + pads[i][0] + pads[i][1] for i in range(nd))
-    out = xp.zeros(cols.shape[nd:nd + 1] + full + cols.shape[2 * nd + 1:], cols.dtype)
+    out = xp.zeros(B + full + cols.shape[-1:], cols.dtype)
     for kk in itertools.product(*[range(k) for k in K]):
         sl = tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
                    for k, d, s, o in zip(kk, dil, stride, O))
-        out[(slice(None),) + sl] += cols[kk]
+        out[lead + sl] += cols[kk]
     if any(lo or hi for lo, hi in pads):
-        out = out[(slice(None),) + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, S))]
+        out = out[lead + tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, S))]
     return out
 
 
-def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, cols=None):
-    """``y (N, F, *O)`` and the columns of ``x``."""
-    N, C = x.shape[:2]
+def _conv_raw(xp, xt, w, b, O, stride, pads, dil, groups, cols=None):
+    """Convolution of ``xt`` ``(C, *S, N)``: ``y (N, F, *O)`` and the columns."""
+    C, N = xt.shape[0], xt.shape[-1]
     F = w.shape[0]
-    K = w.shape[2:]
     if cols is None:
-        cols = _im2col(xp, x, K, O, stride, pads, dil)
-    n = math.prod(O)
-    ck = C // groups * math.prod(K)
+        cols = _im2col(xp, xt, w.shape[2:], O, stride, pads, dil)
+    n = math.prod(O) * N
+    ck = C // groups * math.prod(w.shape[2:])
     if groups == 1:
-        y = xp.matmul(w.reshape(F, ck), cols.reshape(N, ck, n))
+        yt = xp.matmul(w.reshape(F, ck), cols.reshape(ck, n))
     else:
-        y = xp.matmul(w.reshape(groups, F // groups, ck), cols.reshape(N, groups, ck, n))
-    y = y.reshape((N, F) + O)
+        yt = xp.matmul(w.reshape(groups, F // groups, ck), cols.reshape(groups, ck, n))
+    yt = yt.reshape((F,) + O + (N,))
     if b is not None:
-        y += b.reshape((F,) + (1,) * len(O))
-    return y, cols
+        yt += b.reshape((F,) + (1,) * (len(O) + 1))
+    return _batch_first(xp, yt), cols
 
 
-def _conv_weight_raw(xp, cols, gy, wshape, groups):
-    """Weight gradient: ``sum_n gy[n] @ cols[n].T`` per group."""
-    N, F = gy.shape[:2]
-    n = math.prod(gy.shape[2:])
+def _conv_weight_raw(xp, cols, gyt, wshape, groups):
+    """Weight gradient from columns ``(C, *K, *O, N)`` and the output
+    gradient ``gyt`` ``(F, *O, N)``: one GEMM per group."""
+    F = gyt.shape[0]
+    n = gyt.size // F
     ck = math.prod(wshape[1:])
     if groups == 1:
-        gw = xp.matmul(gy.reshape(N, F, n), cols.reshape(N, ck, n).transpose(0, 2, 1))
+        gw = xp.matmul(gyt.reshape(F, n), cols.reshape(ck, n).T)
     else:
-        gw = xp.matmul(gy.reshape(N, groups, F // groups, n),
-                       cols.reshape(N, groups, ck, n).swapaxes(-1, -2))
-    return gw.sum(0).reshape(wshape)
+        gw = xp.matmul(gyt.reshape(groups, F // groups, n), cols.reshape(groups, ck, n)
+                       .swapaxes(1, 2))
+    return gw.reshape(wshape)
 
 
-def _conv_input_raw(xp, gy, w, S, stride, pads, dil, groups):
-    """Input gradient (the transposed convolution) onto ``(N, C, *S)``:
-    column gradients ``(*K, groups, *O, N, C/groups)`` from one GEMM of the
-    output gradient's rows, then col2im."""
+def _conv_input_raw(xp, gyt, w, S, stride, pads, dil, groups):
+    """Input gradient (the transposed convolution) of ``gyt`` ``(F, *O, N)``
+    onto ``(N, C, *S)``: column gradients ``w.T @ gyt``, then col2im."""
     nd = len(S)
-    N, F = gy.shape[:2]
-    O = gy.shape[2:]
+    F, N = gyt.shape[0], gyt.shape[-1]
+    O = gyt.shape[1:-1]
     K = w.shape[2:]
     cg = w.shape[1]
     fg = F // groups
-    rows = math.prod(O) * N
     kn = math.prod(K)
-    gyt = xp.ascontiguousarray(xp.moveaxis(gy, (0, 1), (nd, nd + 1))).reshape(rows, groups, fg)
-    wk = xp.ascontiguousarray(w.reshape(groups, fg, cg, kn).transpose(3, 0, 1, 2))
-    gc = xp.matmul(gyt.transpose(1, 0, 2), wk)  # (kn, groups, rows, cg)
-    gx = _col2im(xp, gc.reshape(K + (groups,) + O + (N, cg)), S, stride, pads, dil)
-    gx = xp.moveaxis(gx, (nd + 1, 0), (0, 1))  # (N, groups, *S, cg) -> channels second
-    return xp.ascontiguousarray(xp.moveaxis(gx, -1, 2)).reshape((N, groups * cg) + tuple(S))
+    wt = xp.ascontiguousarray(w.reshape(groups, fg, cg, kn).transpose(0, 3, 2, 1))
+    g2 = gyt.reshape(groups, fg, -1)
+    if groups == 1:
+        gc = xp.matmul(wt.reshape(kn * cg, fg), g2[0])
+    else:
+        gc = xp.matmul(wt.reshape(groups, kn * cg, fg), g2)
+    gc = xp.moveaxis(gc.reshape((groups,) + K + (cg,) + O + (N,)), 0, nd)  # (*K, g, cg, *O, N)
+    gx = _col2im(xp, gc, S, stride, pads, dil)  # (g, cg, *S, N)
+    return _batch_first(xp, gx.reshape((groups * cg,) + tuple(S) + (N,)))
 
 
 # ---------------------------------------------------------------- unfold / fold ops
@@ -152,7 +168,8 @@ class Col2ImBackward0(Node):
 
 def _unfold_nd(x, K, O, stride, pads, dil, shape=None):
     """Columns ``(N, C, *K, *O)`` of ``x`` as an op, reshaped to ``shape``."""
-    c = _im2col(xp_of(x), x._data, K, O, stride, pads, dil)
+    xp = xp_of(x)
+    c = _batch_first(xp, _im2col(xp, _batch_last(xp, x._data), K, O, stride, pads, dil))
     out = _wrap(c if shape is None else c.reshape(shape))
     if _gs[0] and x._rg:
         n = Im2ColBackward0((x,))
@@ -169,9 +186,9 @@ def _fold_nd(cols, S, K, O, stride, pads, dil):
     nd = len(S)
     N = cols._data.shape[0]
     d = cols._data.reshape((N, -1) + tuple(K) + tuple(O))
-    t = xp.ascontiguousarray(xp.moveaxis(d, (0, 1), (-2, -1)))[(slice(None),) * nd + (None,)]
-    r = _col2im(xp, t, S, stride, pads, dil)[0]  # (*S, N, C)
-    out = _wrap(xp.ascontiguousarray(xp.moveaxis(r, (-2, -1), (0, 1))))
+    t = xp.ascontiguousarray(d.transpose(tuple(range(2, 2 + nd)) + (1,)
+                                         + tuple(range(2 + nd, 2 + 2 * nd)) + (0,)))
+    out = _wrap(_batch_first(xp, _col2im(xp, t, S, stride, pads, dil)))
     if _gs[0] and cols._rg:
         n = Col2ImBackward0((cols,))
         n.save()
@@ -255,23 +272,25 @@ class ConvolutionBackward0(Node):
         gd, xd, wd = g._data, x._data, w._data
         st, pads, dil, grp = self.stride, self.pads, self.dil, self.groups
         gx = gw = None
+        gt = _batch_last(xp, gd)
         if not self.transposed:
             if need_x:
-                gx = _wrap(_conv_input_raw(xp, gd, wd, xd.shape[2:], st, pads, dil, grp))
+                gx = _wrap(_conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp))
             if need_w:
                 cols = self.cols
                 if cols is None:
-                    cols = _im2col(xp, xd, wd.shape[2:], gd.shape[2:], st, pads, dil)
-                gw = _wrap(_conv_weight_raw(xp, cols, gd, wd.shape, grp))
-        else:
+                    cols = _im2col(xp, _batch_last(xp, xd), wd.shape[2:], gd.shape[2:], st, pads,
+                                   dil)
+                gw = _wrap(_conv_weight_raw(xp, cols, gt, wd.shape, grp))
+        else:  # roles: conv input g, conv output-gradient x
             cols = None
             if need_x:
-                r, cols = _conv_raw(xp, gd, wd, None, xd.shape[2:], st, pads, dil, grp)
+                r, cols = _conv_raw(xp, gt, wd, None, xd.shape[2:], st, pads, dil, grp)
                 gx = _wrap(r)
             if need_w:
                 if cols is None:
-                    cols = _im2col(xp, gd, wd.shape[2:], xd.shape[2:], st, pads, dil)
-                gw = _wrap(_conv_weight_raw(xp, cols, xd, wd.shape, grp))
+                    cols = _im2col(xp, gt, wd.shape[2:], xd.shape[2:], st, pads, dil)
+                gw = _wrap(_conv_weight_raw(xp, cols, _batch_last(xp, xd), wd.shape, grp))
         return gx, gw
 
     def _graph_grads(self, g, x, w, need_x, need_w):
@@ -308,14 +327,16 @@ def _weight_grad_op(x, gy, w, stride, pads, dil, groups):
 
 def _conv_op(x, w, b, O, stride, pads, dil, groups):
     """Convolution of checked arguments; output spatial size ``O``."""
-    y, cols = _conv_raw(xp_of(x), x._data, w._data, None if b is None else b._data, O, stride,
-                        pads, dil, groups)
+    xp = xp_of(x)
+    y, cols = _conv_raw(xp, _batch_last(xp, x._data), w._data, None if b is None else b._data, O,
+                        stride, pads, dil, groups)
     return _record(_wrap(y), x, w, b, False, stride, pads, dil, groups, cols)
 
 
 def _conv_transpose_op(x, w, b, S, stride, pads, dil, groups):
     """Transposed convolution of checked arguments onto spatial size ``S``."""
-    y = _conv_input_raw(xp_of(x), x._data, w._data, S, stride, pads, dil, groups)
+    xp = xp_of(x)
+    y = _conv_input_raw(xp, _batch_last(xp, x._data), w._data, S, stride, pads, dil, groups)
     if b is not None:
         y += b._data.reshape((-1,) + (1,) * len(S))
     return _record(_wrap(y), x, w, b, True, stride, pads, dil, groups)

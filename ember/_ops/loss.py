@@ -417,7 +417,7 @@ class _ClassLossBackward(Node):
             g = g.reshape(-1)
         if isinstance(g, Tensor):
             if self.reduction == "mean":
-                g = g / self.denom
+                g = g / _wrap(self.denom)
             return P.where(_wrap(self.valid), g * _wrap(factor), 0.0)
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.reduction == "mean":
@@ -463,7 +463,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
         out = losses.reshape(out_shape)
         denom = None
     else:
-        denom = wt.sum()
+        denom = xp.asarray(wt.sum())
         out = losses.sum()
         if reduction == "mean":
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -501,7 +501,7 @@ class CrossEntropyBackward(_ClassLossBackward):
             if ls:
                 wb = _wrap((w._data if w is not None else xp.ones(C, x._data.dtype))
                            .reshape((C,) + (1,) * (len(shape) - cd - 1)))
-                tot = float(C) if w is None else w._data.sum()
+                tot = float(C) if w is None else w.sum()
                 c2 = self._rows(g, self.valid.astype(x._data.dtype) * (ls / C))
                 gx = gx + (p * tot - wb) * _per_row(c2, shape)
             return gx, None, None
@@ -559,7 +559,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         if ls:
             sm = smooth.sum()
         if reduction == "mean":
-            denom = wt.sum()
+            denom = xp.asarray(wt.sum())
             with np.errstate(divide="ignore", invalid="ignore"):
                 out = out / denom
                 if ls:
