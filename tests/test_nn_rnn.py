@@ -381,6 +381,9 @@ def test_bad_input_messages():
     eg, tg = _pair("GRU", 10, 20)
     _raises(lambda: eg(ember.randn(1, 1, 1, 10)), lambda: tg(torch.randn(1, 1, 1, 10)),
             ValueError, "GRU: Expected input to be 2D or 3D, got 4D instead")
+    _raises(lambda: eg(ember.randn(5, 3, 10, dtype=ember.float64), ember.zeros(1, 3, 20)),
+            lambda: tg(torch.randn(5, 3, 10, dtype=torch.float64), torch.zeros(1, 3, 20)),
+            RuntimeError, "mat1 and mat2 must have the same dtype, but got Float and Double")
     pe = E_RNN.pack_sequence([ember.randn(3, 10, dtype=ember.float64),
                               ember.randn(2, 10, dtype=ember.float64)])
     pt = T_RNN.pack_sequence([torch.randn(3, 10, dtype=torch.float64),

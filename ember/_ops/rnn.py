@@ -23,6 +23,15 @@ from ..autograd.graph import Node, SavedOutput
 from .common import attach, xp_of, _gs
 
 LSTM, GRU, RNN_TANH, RNN_RELU = "LSTM", "GRU", "RNN_TANH", "RNN_RELU"
+_SCALAR_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "bfloat16": "BFloat16"}
+
+
+def check_same_dtype(a, b):
+    """torch's error for a matrix product of two dtypes."""
+    if a.dtype != b.dtype:
+        raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
+                           f"{_SCALAR_NAMES.get(a.dtype.name, a.dtype.name)} and "
+                           f"{_SCALAR_NAMES.get(b.dtype.name, b.dtype.name)}")
 
 
 def _steps(batch_sizes, reverse):
@@ -309,6 +318,9 @@ def rnn_layer(mode, input, batch_sizes, hx, cx, w_ih, w_hh, b_ih, b_hh, w_hr=Non
     """One layer in one direction over packed ``input`` ``(N, F)`` with
     ``batch_sizes`` (Python ints); ``hx`` ``(B, Hr)``, ``cx`` ``(B, H)``
     (LSTM only). Returns ``(output (N, Hr), h_n, c_n or None)``."""
+    for state in (hx, cx):
+        if state is not None:
+            check_same_dtype(state, w_hh)
     xp = xp_of(input)
     steps = _steps(batch_sizes, reverse)
     Z = input._data @ w_ih._data.T

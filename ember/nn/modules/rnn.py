@@ -12,16 +12,14 @@ import warnings
 from ..._ops import shape as _S
 from ..._ops.creation import empty, zeros
 from ..._ops.indexing import index_select
-from ..._ops.rnn import rnn_layer, LSTM as _LSTM, GRU as _GRU, RNN_TANH, RNN_RELU
+from ..._ops.rnn import (rnn_layer, check_same_dtype, LSTM as _LSTM, GRU as _GRU, RNN_TANH,
+                         RNN_RELU)
 from .. import functional as F, init
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
-
-
-_SCALAR_NAMES = {"float64": "Double", "float32": "Float", "float16": "Half", "bfloat16": "BFloat16"}
 
 
 def _apply_permutation(tensor, permutation, dim=1):
@@ -389,10 +387,7 @@ class RNNCellBase(Module):
 
     def _check(self, input, states):
         """torch's checks of a cell's input and hidden states (2-D by now)."""
-        if input.dtype != self.weight_ih.dtype:
-            raise RuntimeError(f"mat1 and mat2 must have the same dtype, but got "
-                               f"{_SCALAR_NAMES.get(input.dtype.name, input.dtype.name)} and "
-                               f"{_SCALAR_NAMES.get(self.weight_ih.dtype.name)}")
+        check_same_dtype(input, self.weight_ih)
         if input.size(1) != self.input_size:
             raise RuntimeError(f"input has inconsistent input_size: got {input.size(1)} expected "
                                f"{self.input_size}")
