@@ -80,6 +80,17 @@ def evaluate(model, loader, device, loss_fn):
 
 
 def train(args):
+    """Run the demo with the options of ``build_parser``; returns the results."""
+    threads = ember.get_num_threads()
+    # the matrices here are small: extra BLAS threads would mostly wait on each other
+    ember.set_num_threads(1)
+    try:
+        return _train(args)
+    finally:
+        ember.set_num_threads(threads)
+
+
+def _train(args):
     ember.manual_seed(args.seed)
     random.seed(args.seed)
     device = ember.device(args.device)
@@ -172,7 +183,9 @@ def plot_curves(history, path):
         a2.plot(epochs, [100 * a for a in history["train_acc"]], label="train")
         a2.plot(epochs, [100 * a for a in history["val_acc"]], label="validation")
         a2.set(xlabel="epoch", ylabel="accuracy (%)", title="Accuracy")
+        from matplotlib.ticker import MaxNLocator
         for a in (a1, a2):
+            a.xaxis.set_major_locator(MaxNLocator(integer=True))
             a.grid(alpha=0.3)
             a.legend()
         fig.tight_layout()
@@ -201,6 +214,9 @@ def _pil_panel(draw, font, box, xs, series, title):
         draw.line((x0 - 4, y, x0, y), fill="black")
         draw.text((x0 - 38, y - 6), f"{lo + frac * (hi - lo):.3g}", fill="black", font=font)
     n = max(len(xs) - 1, 1)
+    if xs:
+        draw.text((x0 - 2, y1 + 4), str(xs[0]), fill="black", font=font)
+        draw.text((x1 - 8, y1 + 4), str(xs[-1]), fill="black", font=font)
     for s, color in zip(series, ((31, 119, 180), (255, 127, 14))):
         pts = [(x0 + i / n * (x1 - x0), y1 - (v - lo) / (hi - lo) * (y1 - y0)) for i, v in enumerate(s)]
         if len(pts) > 1:

@@ -257,3 +257,28 @@ def test_io_matches_torchvision(tmp_path):
     jpg = tio.encode_jpeg(torch.from_numpy(x), quality=90)
     e = ev.io.decode_jpeg(ember.from_numpy(jpg.numpy()))
     assert np.abs(e.numpy().astype(int) - tio.decode_jpeg(jpg).numpy().astype(int)).max() <= 2
+
+
+@pytest.mark.parametrize("name,size", [("resnet18", 64), ("resnet50", 64), ("vgg11_bn", 64), ("alexnet", 96),
+                                       ("mobilenet_v2", 64)])
+def test_torchvision_weight_files_load(tmp_path, name, size):
+    """A state dict torchvision wrote with torch.save loads into ember's model, which then
+    computes what torchvision's computes."""
+    torch.manual_seed(0)
+    tv = getattr(torchvision.models, name)()
+    for m in tv.modules():  # make the running statistics matter
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.uniform_(-0.1, 0.1)
+            m.running_var.uniform_(0.5, 1.5)
+    tv.eval()
+    path = tmp_path / f"{name}.pth"
+    torch.save(tv.state_dict(), path)
+    em = getattr(ev.models, name)()
+    em.load_state_dict(ember.load(str(path)))
+    em.eval()
+    x = RNG.random((2, 3, size, size)).astype(np.float32)
+    with torch.no_grad():
+        ref = tv(torch.from_numpy(x)).numpy()
+    with ember.no_grad():
+        out = em(ember.from_numpy(x)).numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-3, atol=1e-4 * np.abs(ref).max())

@@ -94,6 +94,18 @@ def _ovewrite_named_param(kwargs, param, new_value):
         kwargs[param] = new_value
 
 
+def _build(make, weights, progress, kwargs):
+    """``make(**kwargs)``, loaded with ``weights`` if given. The file is fetched first, so
+    that being offline fails at once rather than after a long initialisation."""
+    if weights is None:
+        return make(**kwargs)
+    _ovewrite_named_param(kwargs, "num_classes", weights.meta["num_classes"])
+    state_dict = weights.get_state_dict(progress=progress, check_hash=True)
+    model = make(**kwargs)
+    model.load_state_dict(state_dict)
+    return model
+
+
 def handle_legacy_interface(weights_enum, default="IMAGENET1K_V1"):
     """Accept the old ``pretrained=True/False`` (with torchvision's deprecation warning)."""
     def decorator(builder):

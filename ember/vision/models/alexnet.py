@@ -4,7 +4,7 @@ from functools import partial
 import ember
 from ember import nn
 from ..transforms._presets import ImageClassification
-from ._api import _imagenet_meta, _ovewrite_named_param, handle_legacy_interface, Weights, WeightsEnum
+from ._api import _build, _imagenet_meta, handle_legacy_interface, Weights, WeightsEnum
 
 __all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
 
@@ -43,10 +43,4 @@ class AlexNet_Weights(WeightsEnum):
 @handle_legacy_interface(AlexNet_Weights)
 def alexnet(*, weights=None, progress=True, **kwargs):
     """AlexNet; ``weights=AlexNet_Weights.DEFAULT`` loads pretrained ImageNet weights."""
-    weights = AlexNet_Weights.verify(weights)
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", weights.meta["num_classes"])
-    model = AlexNet(**kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+    return _build(AlexNet, AlexNet_Weights.verify(weights), progress, kwargs)

@@ -5,7 +5,7 @@ import ember
 from ember import nn
 from ..ops.misc import Conv2dNormActivation
 from ..transforms._presets import ImageClassification
-from ._api import _imagenet_meta, _ovewrite_named_param, handle_legacy_interface, Weights, WeightsEnum
+from ._api import _build, _imagenet_meta, handle_legacy_interface, Weights, WeightsEnum
 
 __all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
 
@@ -119,10 +119,4 @@ class MobileNet_V2_Weights(WeightsEnum):
 @handle_legacy_interface(MobileNet_V2_Weights)
 def mobilenet_v2(*, weights=None, progress=True, **kwargs):
     """MobileNetV2; ``weights=MobileNet_V2_Weights.DEFAULT`` loads pretrained ImageNet weights."""
-    weights = MobileNet_V2_Weights.verify(weights)
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", weights.meta["num_classes"])
-    model = MobileNetV2(**kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+    return _build(MobileNetV2, MobileNet_V2_Weights.verify(weights), progress, kwargs)

@@ -4,7 +4,7 @@ from functools import partial
 import ember
 from ember import nn
 from ..transforms._presets import ImageClassification
-from ._api import _imagenet_meta, _ovewrite_named_param, handle_legacy_interface, Weights, WeightsEnum
+from ._api import _build, _imagenet_meta, handle_legacy_interface, Weights, WeightsEnum
 
 __all__ = ["ResNet", "ResNet18_Weights", "ResNet34_Weights", "ResNet50_Weights", "ResNet101_Weights",
            "ResNet152_Weights", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152"]
@@ -152,12 +152,7 @@ class ResNet(nn.Module):
 
 
 def _resnet(block, layers, weights, progress, **kwargs):
-    if weights is not None:
-        _ovewrite_named_param(kwargs, "num_classes", weights.meta["num_classes"])
-    model = ResNet(block, layers, **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+    return _build(partial(ResNet, block, layers), weights, progress, kwargs)
 
 
 _EVAL = partial(ImageClassification, crop_size=224)

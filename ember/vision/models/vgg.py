@@ -4,7 +4,7 @@ from functools import partial
 import ember
 from ember import nn
 from ..transforms._presets import ImageClassification
-from ._api import _imagenet_meta, _ovewrite_named_param, handle_legacy_interface, Weights, WeightsEnum
+from ._api import _build, _imagenet_meta, handle_legacy_interface, Weights, WeightsEnum
 
 __all__ = ["VGG", "VGG11_Weights", "VGG11_BN_Weights", "VGG13_Weights", "VGG13_BN_Weights", "VGG16_Weights",
            "VGG16_BN_Weights", "VGG19_Weights", "VGG19_BN_Weights", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn",
@@ -64,11 +64,10 @@ cfgs = {
 def _vgg(cfg, batch_norm, weights, progress, **kwargs):
     if weights is not None:
         kwargs["init_weights"] = False
-        _ovewrite_named_param(kwargs, "num_classes", weights.meta["num_classes"])
-    model = VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kwargs)
-    if weights is not None:
-        model.load_state_dict(weights.get_state_dict(progress=progress, check_hash=True))
-    return model
+
+    def make(**kw):
+        return VGG(make_layers(cfgs[cfg], batch_norm=batch_norm), **kw)
+    return _build(make, weights, progress, kwargs)
 
 
 _EVAL = partial(ImageClassification, crop_size=224)
