@@ -474,9 +474,11 @@ def test_pad_packed_sequence_gradient():
 
 def test_pack_errors_match_torch():
     x = np.zeros((5, 3, 2))
-    for lengths in ([3, 5, 2], [5, 3, 0], [5, 3, 2, 1], [5, 3, -1]):
-        _raises(lambda: E_RNN.pack_padded_sequence(ember.tensor(x), lengths),
-                lambda: T_RNN.pack_padded_sequence(torch.tensor(x), lengths), RuntimeError, "")
+    for lengths in ([3, 5, 2], [5, 3, 0], [5, 3, 2, 1], [5, 3, -1], [[5, 3, 2]]):
+        el = ember.tensor(lengths) if len(lengths) == 1 else lengths
+        tl = torch.tensor(lengths) if len(lengths) == 1 else lengths
+        _raises(lambda: E_RNN.pack_padded_sequence(ember.tensor(x), el),
+                lambda: T_RNN.pack_padded_sequence(torch.tensor(x), tl), RuntimeError, "")
     _raises(lambda: E_RNN.pack_sequence([ember.ones(2), ember.ones(3)]),
             lambda: T_RNN.pack_sequence([torch.ones(2), torch.ones(3)]), RuntimeError,
             "`lengths` array must be sorted in decreasing order when `enforce_sorted` is True")

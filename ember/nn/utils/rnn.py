@@ -137,10 +137,11 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
 
 
 def _pack(input, lengths, batch_first):
-    lens = lengths.cpu().numpy().astype(np.int64).reshape(-1)
     if lengths.dim() != 1:
+        kind = lengths.type().split(".")[-1][:-len("Tensor")]
         raise RuntimeError(f"'lengths' argument should be a 1D CPU int64 tensor, but got "
-                           f"{lengths.dim()}D {lengths.device.type} {lengths.dtype} tensor")
+                           f"{lengths.dim()}D {lengths.device.type} {kind} tensor")
+    lens = lengths.cpu().numpy().astype(np.int64)
     if batch_first:
         input = _S.transpose(input, 0, 1)
     T, nb = input.shape[0], input.shape[1]
