@@ -309,13 +309,10 @@ def _in_projection_packed(q, k, v, w, b=None):
     E = q.size(-1)
     if k is v:
         if q is k:
-            proj = linear(q, w, b)
-            proj = proj.unflatten(-1, (3, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
-            return proj[0], proj[1], proj[2]
+            return tuple(linear(q, w, b).chunk(3, -1))
         w_q, w_kv = w.split([E, E * 2])
         b_q, b_kv = b.split([E, E * 2]) if b is not None else (None, None)
-        kv = linear(k, w_kv, b_kv).unflatten(-1, (2, E)).unsqueeze(0).transpose(0, -2).squeeze(-2)
-        return linear(q, w_q, b_q), kv[0], kv[1]
+        return (linear(q, w_q, b_q),) + tuple(linear(k, w_kv, b_kv).chunk(2, -1))
     w_q, w_k, w_v = w.chunk(3)
     b_q, b_k, b_v = b.chunk(3) if b is not None else (None, None, None)
     return linear(q, w_q, b_q), linear(k, w_k, b_k), linear(v, w_v, b_v)
