@@ -214,7 +214,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if enable_gqa and query.dim() >= 3 and key.shape[-3] != query.shape[-3]:
         hq, hk = query.shape[-3], key.shape[-3]
         if hq % hk or value.shape[-3] != hk:
-            raise RuntimeError("Number of heads in key and value must divide the number of heads in ")
+            raise RuntimeError("Number of heads in key and value must divide the number of heads "
+                               "in ")
         key = _S.repeat_interleave(key, hq // hk, -3)
         value = _S.repeat_interleave(value, hq // hk, -3)
     sf = 1 / math.sqrt(query.shape[-1]) if scale is None else scale
@@ -249,13 +250,15 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
     if query.dim() == 3:
         if key.dim() != 3 or value.dim() != 3:
             raise AssertionError(f"For batched (3-D) `query`, expected `key` and `value` to be 3-D "
-                                 f"but found {key.dim()}-D and {value.dim()}-D tensors respectively")
+                                 f"but found {key.dim()}-D and {value.dim()}-D tensors "
+                                 f"respectively")
         if key_padding_mask is not None and key_padding_mask.dim() != 2:
             raise AssertionError(f"For batched (3-D) `query`, expected `key_padding_mask` to be "
-                                 f"`None` or 2-D but found {key_padding_mask.dim()}-D tensor instead")
+                                 f"`None` or 2-D but found {key_padding_mask.dim()}-D tensor "
+                                 f"instead")
         if attn_mask is not None and attn_mask.dim() not in (2, 3):
-            raise AssertionError(f"For batched (3-D) `query`, expected `attn_mask` to be `None`, 2-D "
-                                 f"or 3-D but found {attn_mask.dim()}-D tensor instead")
+            raise AssertionError(f"For batched (3-D) `query`, expected `attn_mask` to be `None`, "
+                                 f"2-D or 3-D but found {attn_mask.dim()}-D tensor instead")
         return True
     if query.dim() == 2:
         if key.dim() != 2 or value.dim() != 2:
@@ -264,7 +267,8 @@ def _mha_shape_check(query, key, value, key_padding_mask, attn_mask, num_heads):
                                  f"respectively")
         if key_padding_mask is not None and key_padding_mask.dim() != 1:
             raise AssertionError(f"For unbatched (2-D) `query`, expected `key_padding_mask` to be "
-                                 f"`None` or 1-D but found {key_padding_mask.dim()}-D tensor instead")
+                                 f"`None` or 1-D but found {key_padding_mask.dim()}-D tensor "
+                                 f"instead")
         if attn_mask is not None:
             if attn_mask.dim() not in (2, 3):
                 raise AssertionError(f"For unbatched (2-D) `query`, expected `attn_mask` to be "
@@ -386,13 +390,13 @@ def multi_head_attention_forward(
     if attn_mask is not None:
         if attn_mask.dim() == 2:
             if attn_mask.shape != (tgt_len, src_len):
-                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but should "
-                                   f"be {(tgt_len, src_len)}.")
+                raise RuntimeError(f"The shape of the 2D attn_mask is {attn_mask.shape}, but "
+                                   f"should be {(tgt_len, src_len)}.")
             attn_mask = attn_mask.unsqueeze(0)
         elif attn_mask.dim() == 3:
             if attn_mask.shape != (bsz * num_heads, tgt_len, src_len):
-                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but should "
-                                   f"be {(bsz * num_heads, tgt_len, src_len)}.")
+                raise RuntimeError(f"The shape of the 3D attn_mask is {attn_mask.shape}, but "
+                                   f"should be {(bsz * num_heads, tgt_len, src_len)}.")
         else:
             raise RuntimeError(f"attn_mask's dimension {attn_mask.dim()} is not supported")
 
@@ -416,8 +420,8 @@ def multi_head_attention_forward(
     for name, static in (("k", static_k), ("v", static_v)):
         if static is not None:
             if static.size(0) != bsz * num_heads:
-                raise AssertionError(f"expecting static_{name}.size(0) of {bsz * num_heads}, but got "
-                                     f"{static.size(0)}")
+                raise AssertionError(f"expecting static_{name}.size(0) of {bsz * num_heads}, but "
+                                     f"got {static.size(0)}")
             if static.size(2) != head_dim:
                 raise AssertionError(f"expecting static_{name}.size(2) of {head_dim}, but got "
                                      f"{static.size(2)}")

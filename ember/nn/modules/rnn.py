@@ -56,7 +56,8 @@ class RNNBase(Module):
         if not isinstance(bias, bool):
             raise TypeError(f"bias should be of type bool, got: {type(bias).__name__}")
         if not isinstance(batch_first, bool):
-            raise TypeError(f"batch_first should be of type bool, got: {type(batch_first).__name__}")
+            raise TypeError(f"batch_first should be of type bool, got: "
+                            f"{type(batch_first).__name__}")
         if not isinstance(input_size, int):
             raise TypeError(f"input_size should be of type int, got: {type(input_size).__name__}")
         if input_size <= 0:
@@ -68,7 +69,8 @@ class RNNBase(Module):
         if num_layers <= 0:
             raise ValueError("num_layers must be greater than zero")
         if proj_size < 0:
-            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+            raise ValueError("proj_size should be a positive integer or zero to disable "
+                             "projections")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
         gate_size = {_LSTM: 4, _GRU: 3, RNN_TANH: 1, RNN_RELU: 1}.get(mode)
@@ -118,7 +120,8 @@ class RNNBase(Module):
                              f"model.to({input.dtype})")
         expected_input_dim = 2 if batch_sizes is not None else 3
         if input.dim() != expected_input_dim:
-            raise RuntimeError(f"input must have {expected_input_dim} dimensions, got {input.dim()}")
+            raise RuntimeError(f"input must have {expected_input_dim} dimensions, got "
+                               f"{input.dim()}")
         if self.input_size != input.size(-1):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected "
                                f"{self.input_size}, got {input.size(-1)}")
@@ -322,8 +325,8 @@ class LSTM(RNNBase):
         else:
             if is_batched:
                 if hx[0].dim() != 3 or hx[1].dim() != 3:
-                    raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but got "
-                                       f"({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
+                    raise RuntimeError(f"For batched 3-D input, hx and cx should also be 3-D but "
+                                       f"got ({hx[0].dim()}-D, {hx[1].dim()}-D) tensors")
             else:
                 if hx[0].dim() != 2 or hx[1].dim() != 2:
                     raise RuntimeError(f"For unbatched 2-D input, hx and cx should also be 2-D but "
@@ -393,8 +396,8 @@ class RNNCellBase(Module):
                                f"{self.input_size}")
         for i, h in enumerate(states):
             if input.size(0) != h.size(0):
-                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{i} batch "
-                                   f"size {h.size(0)}")
+                raise RuntimeError(f"Input batch size {input.size(0)} doesn't match hidden{i} "
+                                   f"batch size {h.size(0)}")
             if h.size(1) != self.hidden_size:
                 raise RuntimeError(f"hidden{i} has inconsistent hidden_size: got {h.size(1)}, "
                                    f"expected {self.hidden_size}")

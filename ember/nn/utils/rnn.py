@@ -187,7 +187,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     src[running] = np.arange(data.shape[0])
     if batch_first:
         src = src.T
-    pad_row = full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
+    pad_row = full((1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype,
+                   device=data.device)
     padded = index_select(_S.cat([data, pad_row]), 0, _index(src.reshape(-1), data))
     padded = padded.view(src.shape + tuple(data.shape[1:]))
     lengths = tensor(running.sum(0), dtype=B.int64)
