@@ -10,6 +10,7 @@ import pickle
 import shutil
 import tarfile
 import threading
+import zipfile
 
 import numpy as np
 import pytest
@@ -374,3 +375,34 @@ def test_digits_bundled():
     assert repr(test).splitlines()[1:] == ["    Number of datapoints: 360", "    Split: Test"]
     batch = next(iter(DataLoader(datasets.Digits(transform=transforms.ToTensor()), batch_size=64, shuffle=True)))
     assert tuple(batch[0].shape) == (64, 1, 8, 8)
+
+
+def test_emnist_download_unpacks_zip_of_gz(tmp_path):
+    """EMNIST ships one zip of .gz files: download, check the MD5, unzip, gunzip."""
+    rng = np.random.default_rng(2)
+    imgs, labels = rng.integers(0, 256, (4, 28, 28), dtype=np.uint8), np.array([1, 2, 3, 4], np.uint8)
+    src = tmp_path / "server"
+    (src / "gzip").mkdir(parents=True)
+    for split in ("train", "test"):
+        for kind, a in (("images-idx3", imgs), ("labels-idx1", labels)):
+            raw = tmp_path / "tmp.idx"
+            _write_idx(raw, a)
+            with open(raw, "rb") as f, gzip.open(src / "gzip" / f"emnist-digits-{split}-{kind}-ubyte.gz", "wb") as g:
+                g.write(f.read())
+    with zipfile.ZipFile(src / "gzip.zip", "w") as z:
+        for p in sorted((src / "gzip").iterdir()):
+            z.write(p, f"gzip/{p.name}")
+    shutil.rmtree(src / "gzip")
+    s = _Server(str(src))
+    try:
+        class LocalEMNIST(datasets.EMNIST):
+            mirrors = [s.url]
+            md5 = _md5(src / "gzip.zip")
+
+        ds = LocalEMNIST(str(tmp_path / "root"), split="digits", train=False, download=True)
+    finally:
+        s.close()
+    assert len(ds) == 4 and [ds[i][1] for i in range(4)] == [1, 2, 3, 4] and ds.classes == list("0123456789")
+    np.testing.assert_array_equal(np.asarray(ds[2][0]), imgs[2])
+    raw = tmp_path / "root" / "LocalEMNIST" / "raw"
+    assert not (raw / "gzip").exists() and (raw / "emnist-digits-train-images-idx3-ubyte").exists()

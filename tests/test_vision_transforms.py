@@ -527,3 +527,69 @@ def test_torchvision_alias():
     assert torchvision.get_image_backend() == "PIL"
     from ember.vision.transforms import InterpolationMode
     assert InterpolationMode.BILINEAR.value == "bilinear"
+
+
+# ------------------------------------------------------------------ every deterministic transform
+DETERMINISTIC_CASES = [
+    ("ToTensor", lambda: T.ToTensor(), "pil", ember.float32, (3, 12, 17), (0, 1)),
+    ("PILToTensor", lambda: T.PILToTensor(), "pil", ember.uint8, (3, 12, 17), (0, 255)),
+    ("ConvertImageDtype", lambda: T.ConvertImageDtype(ember.float64), "uint8", ember.float64, (3, 12, 17), (0, 1)),
+    ("Normalize", lambda: T.Normalize((0.5,) * 3, (0.25,) * 3), "float", ember.float32, (3, 12, 17), (-2, 2)),
+    ("Resize", lambda: T.Resize((6, 8)), "both", None, (3, 6, 8), None),
+    ("CenterCrop", lambda: T.CenterCrop(5), "both", None, (3, 5, 5), None),
+    ("Pad", lambda: T.Pad((1, 2), padding_mode="reflect"), "both", None, (3, 16, 19), None),
+    ("Grayscale", lambda: T.Grayscale(3), "both", None, (3, 12, 17), None),
+    ("GaussianBlur-fixed", lambda: T.GaussianBlur(3, sigma=1.0), "both", None, (3, 12, 17), None),
+    ("Lambda", lambda: T.Lambda(F.hflip), "both", None, (3, 12, 17), None),
+    ("Compose", lambda: T.Compose([T.CenterCrop(8), T.Resize(4)]), "both", None, (3, 4, 4), None),
+]
+
+
+@pytest.mark.parametrize("name,make,kind,dtype,shape,value_range", DETERMINISTIC_CASES,
+                         ids=[c[0] for c in DETERMINISTIC_CASES])
+def test_deterministic_transform_shape_dtype_range(name, make, kind, dtype, shape, value_range):
+    tr = make()
+    inputs = {"pil": [PIL_RGB], "uint8": [t(U8)], "float": [t(F32)], "both": [t(F32), t(U8), PIL_RGB]}[kind]
+    for img in inputs:
+        a, b = tr(img), tr(img)
+        np.testing.assert_array_equal(arr(a), arr(b))
+        if isinstance(a, Image.Image):
+            assert a.mode == img.mode and arr(a).shape == shape
+            continue
+        assert tuple(a.shape) == shape
+        assert a.dtype == (dtype or img.dtype)
+        lo, hi = value_range or ((0, 1) if a.is_floating_point() else (0, 255))
+        assert lo - 1e-6 <= float(a.min()) and float(a.max()) <= hi + 1e-6
+
+
+def test_linear_transformation_whitening():
+    x = t(F32[:, :2, :2])
+    n = 3 * 2 * 2
+    mean = ember.from_numpy(F32[:, :2, :2].reshape(-1).copy())
+    out = T.LinearTransformation(ember.eye(n), mean)(x)
+    np.testing.assert_allclose(out.numpy(), 0.0, atol=1e-7)
+    m = ember.from_numpy(np.random.default_rng(0).random((n, n)).astype(np.float32))
+    out = T.LinearTransformation(m, ember.zeros(n))(x)
+    np.testing.assert_allclose(out.numpy().reshape(-1), F32[:, :2, :2].reshape(-1) @ m.numpy(), rtol=1e-5)
+    with pytest.raises(ValueError, match="should be square"):
+        T.LinearTransformation(ember.zeros(2, 3), ember.zeros(2))
+    with pytest.raises(ValueError, match="incompatible shape"):
+        T.LinearTransformation(ember.eye(4), ember.zeros(4))(x)
+
+
+def test_seed_numpy_image_pipelines():
+    """Seed 000's pipelines on a (100, 100, 3) uint8 NumPy image: ToPILImage -> ToTensor,
+    with flips and RandomRotation, and with Normalize([mean], [std]) from NumPy statistics."""
+    img = np.random.default_rng(0).integers(0, 256, (100, 100, 3), dtype=np.uint8)
+    basic = T.Compose([T.ToPILImage(), T.ToTensor()])
+    x = basic(img)
+    assert tuple(x.shape) == (3, 100, 100) and x.dtype == ember.float32
+    np.testing.assert_allclose(x.numpy(), img.transpose(2, 0, 1) / 255.0, atol=1e-7)
+    ember.manual_seed(0)
+    aug = T.Compose([T.ToPILImage(), T.RandomHorizontalFlip(), T.RandomRotation(15), T.ToTensor()])
+    y = aug(img)
+    assert tuple(y.shape) == (3, 100, 100) and 0 <= float(y.min()) and float(y.max()) <= 1
+    mean, std = np.mean(img / 255.0), np.std(img / 255.0)
+    norm = T.Compose([T.ToPILImage(), T.ToTensor(), T.Normalize([mean], [std], inplace=False)])
+    z = norm(img)
+    assert abs(float(z.mean())) < 1e-4 and abs(float(z.std()) - 1) < 1e-3
