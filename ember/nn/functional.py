@@ -185,7 +185,7 @@ def _cpp_dtype(t):
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
-                                 is_causal=False, scale=None, enable_gqa=False):
+                                 is_causal=False, *, scale=None, enable_gqa=False):
     """``softmax(query @ key^T * scale + mask) @ value`` over the last two
     dimensions. A bool ``attn_mask`` marks the pairs that may attend; a
     float one is added to the scores; ``is_causal`` also hides the pairs
