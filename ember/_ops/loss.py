@@ -404,11 +404,28 @@ def _one_hot_rows(xp, ts, valid, C, dtype):
     return oh
 
 
+def _div(a, b):
+    """``a / b``, quietly NaN for 0/0 as torch (only NumPy warns)."""
+    if type(b) is np.ndarray and not b:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return a / b
+    return a / b
+
+
+def _reduce_rows(xp, losses, wt, reduction, out_shape, dtype):
+    """Per-row losses reduced as nll_loss does (mean: over the target
+    weights); also returns the mean's denominator."""
+    if reduction == "none":
+        return losses.reshape(out_shape), None
+    denom = xp.asarray(wt.sum())
+    out = losses.sum()
+    if reduction == "mean":
+        out = _div(out, denom)
+    return xp.asarray(out, dtype=dtype), denom
+
+
 class _ClassLossBackward(Node):
     """Shared state of the fused nll_loss / cross_entropy backward."""
-
-    def free_buffers(self):
-        self.rows = None
 
     def _rows(self, g, factor):
         """``factor`` (per row) times the incoming gradient of each row; rows
@@ -419,10 +436,12 @@ class _ClassLossBackward(Node):
             if self.reduction == "mean":
                 g = g / _wrap(self.denom)
             return P.where(_wrap(self.valid), g * _wrap(factor), 0.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if self.reduction == "mean":
-                g = g / self.denom
-            r = g * factor
+        if self.reduction == "mean":
+            d = self.denom
+            if type(d) is np.ndarray and not d:  # every target ignored: no gradient
+                return np.zeros_like(factor)
+            g = g / d
+        r = g * factor
         return B.array_module(r).where(self.valid, r, 0).astype(factor.dtype, copy=False)
 
 
@@ -436,9 +455,8 @@ class NllLossBackward0(_ClassLossBackward):
             oh = _wrap(_to_layout(xp, _one_hot_rows(xp, self.ts, self.valid, C, x._data.dtype),
                                   shape))
             return -oh * _per_row(self._rows(g, self.wt), shape), None, None
-        s = self._rows(g._data, self.wt)
         rows = xp.zeros((M, C), x._data.dtype)
-        rows[xp.arange(M), self.ts] = -s
+        rows[xp.arange(M), self.ts] = -self._rows(g._data, self.wt)
         return _wrap(_to_layout(xp, rows, shape)), None, None
 
 
@@ -459,16 +477,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     xp = xp_of(input)
     wt, ts = _pick_weights(xp, t, valid, weight, rows.dtype)
     losses = -rows[xp.arange(rows.shape[0]), ts] * wt
-    if reduction == "none":
-        out = losses.reshape(out_shape)
-        denom = None
-    else:
-        denom = xp.asarray(wt.sum())
-        out = losses.sum()
-        if reduction == "mean":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = out / denom
-        out = xp.asarray(out, dtype=rows.dtype)
+    out, denom = _reduce_rows(xp, losses, wt, reduction, out_shape, rows.dtype)
     out = _wrap(out)
     if _gs[0] and input._rg:
         n = NllLossBackward0((input, target, weight))
@@ -481,16 +490,20 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 class CrossEntropyBackward(_ClassLossBackward):
     """Backward of the fused log-softmax + NLL: ``(softmax - one_hot)`` times
-    the target weight, plus the label-smoothing term."""
+    the target weight, plus the label-smoothing term; the softmax comes from
+    the exponentials kept from the forward pass."""
 
     def name(self):
         return "AddBackward0" if self.ls else "NllLossBackward0"  # torch's outermost node
+
+    def free_buffers(self):
+        self.exp = None
 
     def backward(self, g):
         x, _ = self.saved
         xp = xp_of(g)
         shape = x._data.shape
-        M, C = self.rows.shape
+        M, C = self.exp.shape
         ls, w = self.ls, self.w
         if _gs[0]:
             cd = 1 if len(shape) >= 2 else 0
@@ -505,25 +518,16 @@ class CrossEntropyBackward(_ClassLossBackward):
                 c2 = self._rows(g, self.valid.astype(x._data.dtype) * (ls / C))
                 gx = gx + (p * tot - wb) * _per_row(c2, shape)
             return gx, None, None
-        p = xp.exp(self.rows)  # the saved log-probabilities
+        gx = self.exp / self.expsum[:, None]  # softmax
         coef = self._rows(g._data, self.wt * (1 - ls))
         if ls:
-            c2 = self._rows(g._data, self.valid.astype(p.dtype) * (ls / C))
-            wv = w._data if w is not None else 1.0
-            tot = C if w is None else w._data.sum()
-            gx = p * (coef + c2 * tot)[:, None]
-            gx -= (c2[:, None] * wv) if w is not None else c2[:, None]
+            c2 = self._rows(g._data, self.valid.astype(gx.dtype) * (ls / C))
+            gx *= (coef + c2 * (C if w is None else w._data.sum()))[:, None]
+            gx -= (c2[:, None] * w._data) if w is not None else c2[:, None]
         else:
-            gx = p
             gx *= coef[:, None]
         gx[xp.arange(M), self.ts] -= coef
         return _wrap(_to_layout(xp, gx, shape)), None, None
-
-
-def _log_softmax_rows(xp, rows):
-    z = rows - rows.max(1, keepdims=True)
-    z -= xp.log(xp.exp(z).sum(1, keepdims=True))
-    return z
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -541,37 +545,24 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     rows, t, valid, out_shape, C = _class_layout(input, target, weight, ignore_index,
                                                  "cross_entropy")
     xp = xp_of(input)
-    logp = _log_softmax_rows(xp, rows)
+    z = rows - rows.max(1, keepdims=True)
+    e = xp.exp(z)
+    es = e.sum(1)
+    lse = xp.log(es)  # log-probabilities are z - lse
     wt, ts = _pick_weights(xp, t, valid, weight, rows.dtype)
     M = rows.shape[0]
-    losses = -logp[xp.arange(M), ts] * wt
+    losses = (lse - z[xp.arange(M), ts]) * wt
     ls = float(label_smoothing)
-    if ls:
-        wv = weight._data if weight is not None else None
-        smooth = -(logp * wv).sum(1) if wv is not None else -logp.sum(1)
-        smooth *= valid
-    denom = None
-    if reduction == "none":
-        out = losses if not ls else (1 - ls) * losses + smooth * (ls / C)
-        out = out.reshape(out_shape)
-    else:
-        out = losses.sum()
-        if ls:
-            sm = smooth.sum()
-        if reduction == "mean":
-            denom = xp.asarray(wt.sum())
-            with np.errstate(divide="ignore", invalid="ignore"):
-                out = out / denom
-                if ls:
-                    sm = sm / denom
-        if ls:
-            out = (1 - ls) * out + sm * (ls / C)
-        out = xp.asarray(out, dtype=rows.dtype)
+    if ls:  # minus the (weighted) sum of the log-probabilities of each row
+        smooth = (C * lse - z.sum(1)) if weight is None else \
+            (weight._data.sum() * lse - z @ weight._data)
+        losses = losses * (1 - ls) + smooth * valid * (ls / C)
+    out, denom = _reduce_rows(xp, losses, wt, reduction, out_shape, rows.dtype)
     out = _wrap(out)
     if _gs[0] and input._rg:
         n = CrossEntropyBackward((input, target, weight))
         n.save(input, target)
-        n.rows, n.wt, n.ts, n.valid, n.denom = logp, wt, ts, valid, denom
+        n.exp, n.expsum, n.wt, n.ts, n.valid, n.denom = e, es, wt, ts, valid, denom
         n.reduction, n.ls, n.w = reduction, ls, weight
         attach(out, n)
     return out

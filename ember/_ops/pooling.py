@@ -140,8 +140,8 @@ def _max_pool_raw(xp, x, g, need_arg):
             if need_arg:
                 arg = xp.zeros(out.shape, np.uint8 if math.prod(g.K) < 256 else np.int32)
             continue
-        if need_arg:
-            xp.copyto(arg, i, where=v > out)
+        if need_arg:  # offsets are numbered upwards, so a win lifts arg to i
+            xp.maximum(arg, (v > out) * arg.dtype.type(i), out=arg)
         xp.maximum(out, v, out=out)
     return out, arg
 
