@@ -555,3 +555,40 @@ def test_packed_final_states_are_each_sequences_last_step(cls):
         _, alone = m(s)
         alone_h = alone[0] if cls == "LSTM" else alone
         assert_close(h[:, i], to_torch(alone_h), atol=ATOL)
+
+
+# ---------------------------------------------------------------- on a CUDA device
+try:
+    from test_cuda import cuda, fake_cuda  # noqa: E402,F401 (fixtures: fake CuPy, or a real GPU)
+except ImportError:
+    @pytest.fixture
+    def cuda():
+        pytest.skip("the CUDA fixtures of tests/test_cuda.py are not there")
+
+
+@pytest.mark.parametrize("cls,kw", [("LSTM", dict(num_layers=2, bidirectional=True, proj_size=2)),
+                                    ("GRU", dict(bidirectional=True)),
+                                    ("RNN", dict(nonlinearity="relu", num_layers=2))])
+def test_recurrent_layers_on_cuda_device(cuda, cls, kw):
+    """Packed forward, backward and double backward on a CUDA device give the CPU's values."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((5, 3, 3))
+    ref = getattr(ember.nn, cls)(3, 4, **kw).double()
+    out = []
+    for dev in ("cpu", "cuda"):
+        m = getattr(ember.nn, cls)(3, 4, **kw).double().to(dev)
+        m.load_state_dict(ref.state_dict())
+        xe = ember.tensor(x, device=dev, requires_grad=True)
+        packed = E_RNN.pack_padded_sequence(xe, [5, 2, 4], enforce_sorted=False)
+        o, state = m(packed)
+        o, _ = E_RNN.pad_packed_sequence(o, batch_first=True, total_length=6)
+        h = state[0] if isinstance(state, tuple) else state
+        g, = ember.autograd.grad((o * o).sum() + h.sum(), xe, create_graph=True)
+        g.sum().backward()
+        assert o.device.type == dev and g.device.type == dev
+        out.append([t.detach().cpu().numpy() for t in [o, h, g, xe.grad] +
+                    [p.grad for p in m.parameters()]])
+        c = ember.nn.LSTMCell(3, 4).to(dev)
+        assert c(ember.zeros(2, 3, device=dev))[1].device.type == dev
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

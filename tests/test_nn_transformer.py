@@ -365,3 +365,48 @@ def test_encoder_classifier_learns_first_equals_last():
     with ember.no_grad():
         acc = (model(x).argmax(1) == y).float().mean().item()
     assert acc > 0.95, acc
+
+
+# ---------------------------------------------------------------- on a CUDA device
+try:
+    from test_cuda import cuda, fake_cuda  # noqa: E402,F401 (fixtures: fake CuPy, or a real GPU)
+except ImportError:
+    @pytest.fixture
+    def cuda():
+        pytest.skip("the CUDA fixtures of tests/test_cuda.py are not there")
+
+
+def test_transformer_and_attention_on_cuda_device(cuda):
+    """Masks, attention weights, gradients and inference on a CUDA device
+    give the CPU's values."""
+    rng = np.random.default_rng(12)
+    ember.manual_seed(0)
+    ref = ember.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True).double()
+    mref = ember.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, add_bias_kv=True,
+                                       add_zero_attn=True).double()
+    s, t = rng.standard_normal((2, 5, 8)), rng.standard_normal((2, 4, 8))
+    q, k, v = (rng.standard_normal(sh) for sh in ((4, 2, 8), (6, 2, 3), (6, 2, 5)))
+    out = []
+    for dev in ("cpu", "cuda"):
+        m = ember.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True).double().to(dev)
+        m.load_state_dict(ref.state_dict())
+        se = ember.tensor(s, device=dev, requires_grad=True)
+        kpm = ember.zeros(2, 5, dtype=ember.bool, device=dev)
+        kpm[0, 3:] = True
+        mask = ember.nn.Transformer.generate_square_subsequent_mask(4, device=dev,
+                                                                    dtype=ember.float64)
+        o = m(se, ember.tensor(t, device=dev), tgt_mask=mask, src_key_padding_mask=kpm)
+        o.pow(2).sum().backward()
+        mha = ember.nn.MultiheadAttention(8, 2, kdim=3, vdim=5, add_bias_kv=True,
+                                          add_zero_attn=True).double().to(dev)
+        mha.load_state_dict(mref.state_dict())
+        o2, w = mha(*(ember.tensor(a, device=dev) for a in (q, k, v)),
+                    key_padding_mask=ember.zeros(2, 6, dtype=ember.bool, device=dev),
+                    attn_mask=ember.zeros(4, 6, dtype=ember.bool, device=dev))
+        m.eval()
+        with ember.no_grad():
+            o3 = m.encoder(se, src_key_padding_mask=kpm)
+        assert o.device.type == dev and w.device.type == dev
+        out.append([a.detach().cpu().numpy() for a in (o, se.grad, o2, w, o3)])
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
