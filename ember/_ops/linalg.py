@@ -17,11 +17,22 @@ def _dtype_check(a, b, name):
     check_same_device(a._data, b._data)
 
 
+def _transposed(a):
+    """A matrix laid out as the transpose of a C-contiguous one (``w.t()``):
+    its gradient is computed in that layout too (as torch does), so that the
+    transpose's backward hands on a C-contiguous gradient."""
+    f = a.flags
+    return a.ndim == 2 and f.f_contiguous and not f.c_contiguous
+
+
 class MmBackward0(Node):
     def backward(self, g):
         a, b = self.saved
-        ga = sum_to(g @ b.mT, self.shape_a) if self.ma else None
-        gb = sum_to(a.mT @ g, self.shape_b) if self.mb else None
+        ga = gb = None
+        if self.ma:
+            ga = sum_to((b @ g.mT).mT if self.ta else g @ b.mT, self.shape_a)
+        if self.mb:
+            gb = sum_to((g.mT @ a).mT if self.tb else a.mT @ g, self.shape_b)
         return ga, gb
 
 
@@ -33,6 +44,7 @@ def _mm_record(r, cls, a, b):
         n = cls((a, b))
         n.save(a if b._rg else None, b if a._rg else None)
         n.ma, n.mb = a._rg, b._rg
+        n.ta, n.tb = _transposed(a._data), _transposed(b._data)
         n.shape_a, n.shape_b = a._data.shape, b._data.shape
         attach(r, n)
     return r
@@ -143,10 +155,10 @@ class AddmmBackward0(Node):
             gi = sum_to(g if self.beta == 1 else g * self.beta, self.mi)
         ga = gb = None
         if self.ma:
-            ga = g @ m2.mT
+            ga = (m2 @ g.mT).mT if self.ta else g @ m2.mT
             ga = ga if self.alpha == 1 else ga * self.alpha
         if self.mb:
-            gb = m1.mT @ g
+            gb = (g.mT @ m1).mT if self.tb else m1.mT @ g
             gb = gb if self.alpha == 1 else gb * self.alpha
         return gi, ga, gb
 
@@ -183,6 +195,7 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
         n.save(mat1 if mat2._rg else None, mat2 if mat1._rg else None)
         n.mi = i.shape if input._rg else None
         n.ma, n.mb, n.alpha, n.beta = mat1._rg, mat2._rg, alpha, beta
+        n.ta, n.tb = _transposed(a), _transposed(b)
         attach(res, n)
     return res
 
