@@ -3,9 +3,9 @@
 `ember demo` (or `python -m ember demo`) reads the 8x8 handwritten digits shipped with
 ember (ember.vision.datasets.Digits: 1437 training images, 144 of them held out for
 validation, and 360 test images), trains on randomly shifted copies with a DataLoader,
-Adam and a progress bar per epoch, validates after each epoch, keeps the best weights (ember.save), reports the test
-accuracy, and draws the learning curves and a grid of test digits with their predicted
-labels (with matplotlib when it is installed, else with Pillow).
+Adam and a progress bar per epoch, validates after each epoch, keeps the best weights
+(ember.save), reports the test accuracy, and draws the learning curves and a grid of test
+digits with their predicted labels (with matplotlib when it is installed, else with Pillow).
 """
 import argparse
 import os
@@ -57,7 +57,8 @@ def build_parser(parser=None):
     parser.add_argument("--device", default="cpu", metavar="DEV",
                         help="where to train: cpu, cuda or cuda:N (CUDA needs CuPy and a GPU; default: cpu)")
     parser.add_argument("--out", default="ember-demo", metavar="DIR",
-                        help="folder for digits_cnn.pt, curves.png and predictions.png (default: ./ember-demo)")
+                        help="folder for digits_cnn.pt, curves.png and predictions.png "
+                             "(default: ./ember-demo)")
     parser.add_argument("--seed", type=int, default=0, metavar="N",
                         help="seed for the weights, the validation split and the shuffling (default: 0)")
     return parser
@@ -158,7 +159,8 @@ def _train(args):
     plot_curves(history, curves)
     plot_predictions(test_set, preds, grid)
     print(f"saved the model to {ckpt}, the curves to {curves} and test predictions to {grid}")
-    return {"test_acc": test_acc, "history": history, "checkpoint": ckpt, "curves": curves, "predictions": grid}
+    return {"test_acc": test_acc, "history": history, "checkpoint": ckpt, "curves": curves,
+            "predictions": grid}
 
 
 # ------------------------------------------------------------------ pictures
@@ -196,8 +198,8 @@ def plot_curves(history, path):
     draw = ImageDraw.Draw(img)
     font = ImageFont.load_default()
     _pil_panel(draw, font, (40, 30, 420, 310), epochs, [history["train_loss"], history["val_loss"]], "Loss")
-    _pil_panel(draw, font, (500, 30, 880, 310), epochs,
-               [[100 * a for a in history["train_acc"]], [100 * a for a in history["val_acc"]]], "Accuracy (%)")
+    accuracy = [[100 * a for a in history["train_acc"]], [100 * a for a in history["val_acc"]]]
+    _pil_panel(draw, font, (500, 30, 880, 310), epochs, accuracy, "Accuracy (%)")
     draw.text((350, 335), "blue: train   orange: validation   (x: epoch)", fill="black", font=font)
     img.save(path)
 
@@ -239,7 +241,8 @@ def plot_predictions(dataset, preds, path, count=40, per_row=10):
             ax.axis("off")
             if i < count:
                 ax.imshow(images[i, 0].numpy(), cmap="gray_r", vmin=0, vmax=1)
-                ax.set_title(str(predicted[i]), color="black" if predicted[i] == labels[i] else "red", fontsize=11)
+                color = "black" if predicted[i] == labels[i] else "red"
+                ax.set_title(str(predicted[i]), color=color, fontsize=11)
         fig.suptitle("test digits: predicted label (red = wrong)")
         fig.tight_layout()
         fig.savefig(path, dpi=100)

@@ -26,7 +26,8 @@ def main():
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])
     train_set = torchvision.datasets.MNIST(args.root, train=True, download=args.download, transform=tf)
     test_set = torchvision.datasets.MNIST(args.root, train=False, transform=tf)
-    train_loader = DataLoader(Subset(train_set, range(min(args.limit, len(train_set)))), batch_size=64, shuffle=True)
+    subset = Subset(train_set, range(min(args.limit, len(train_set))))
+    train_loader = DataLoader(subset, batch_size=64, shuffle=True)
     test_loader = DataLoader(test_set, batch_size=500)
 
     model = torchvision.models.lenet()

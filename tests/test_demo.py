@@ -1,4 +1,5 @@
 """The main job: `ember demo` end to end (short and full length), and its command line."""
+
 import os
 import subprocess
 import sys
@@ -33,7 +34,9 @@ def test_demo_is_reproducible(tmp_path, capsys):
     a = _run(tmp_path / "a", capsys, "--epochs", "1", "--seed", "3")
     b = _run(tmp_path / "b", capsys, "--epochs", "1", "--seed", "3")
     strip = [line for line in a.splitlines() if "trained in" not in line and "saved the model" not in line]
-    assert strip == [line for line in b.splitlines() if "trained in" not in line and "saved the model" not in line]
+    assert strip == [
+        line for line in b.splitlines() if "trained in" not in line and "saved the model" not in line
+    ]
 
 
 def test_demo_full_length_accuracy(tmp_path, capsys):
@@ -44,27 +47,36 @@ def test_demo_full_length_accuracy(tmp_path, capsys):
     model = DigitsCNN()
     model.load_state_dict(ember.load(str(tmp_path / "digits_cnn.pt")))
     model.eval()
-    test = datasets.Digits(train=False, transform=transforms.Compose([transforms.ToTensor(),
-                                                                     transforms.Normalize((0.5,), (0.5,))]))
+    test = datasets.Digits(
+        train=False,
+        transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))]),
+    )
     x = ember.stack([test[i][0] for i in range(len(test))])
     with ember.no_grad():
         right = (model(x).argmax(1) == test.targets).sum().item()
     assert f"({right}/360)" in out
 
 
-HISTORY = {"train_loss": [2.0, 1.0, 0.5], "train_acc": [0.3, 0.7, 0.9], "val_loss": [1.5, 0.8, 0.4],
-           "val_acc": [0.5, 0.8, 0.95]}
+HISTORY = {
+    "train_loss": [2.0, 1.0, 0.5],
+    "train_acc": [0.3, 0.7, 0.9],
+    "val_loss": [1.5, 0.8, 0.4],
+    "val_acc": [0.5, 0.8, 0.95],
+}
 
 
 @pytest.mark.parametrize("backend", ["pillow", "matplotlib"])
 def test_pictures(tmp_path, monkeypatch, backend):
     from ember import demo
+
     if backend == "pillow":
         monkeypatch.setattr(demo, "_have_matplotlib", lambda: False)
     else:
         pytest.importorskip("matplotlib")
-    test = datasets.Digits(train=False, transform=transforms.Compose([transforms.ToTensor(),
-                                                                     transforms.Normalize((0.5,), (0.5,))]))
+    test = datasets.Digits(
+        train=False,
+        transform=transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))]),
+    )
     preds = test.targets.clone()
     preds[1] = (preds[1] + 1) % 10  # one wrong, drawn in red
     demo.plot_curves(HISTORY, tmp_path / "c.png")
@@ -80,8 +92,12 @@ def test_pictures(tmp_path, monkeypatch, backend):
 
 
 def test_cli_help_and_module_entry():
-    r = subprocess.run([sys.executable, "-m", "ember", "demo", "--help"], capture_output=True, text=True,
-                       cwd=os.path.dirname(__file__))
+    r = subprocess.run(
+        [sys.executable, "-m", "ember", "demo", "--help"],
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(__file__),
+    )
     assert r.returncode == 0
     for opt in ("--epochs", "--batch-size", "--lr", "--device", "--out", "--seed"):
         assert opt in r.stdout

@@ -1,6 +1,7 @@
 """ember.vision.datasets: the real MNIST / Fashion-MNIST IDX files, downloads from a local
 HTTP server (mirrors, MD5, extraction, offline errors), CIFAR, image folders, FakeData,
 the bundled Digits, and the seeds' data-loading examples."""
+
 import functools
 import gzip
 import hashlib
@@ -38,6 +39,7 @@ def _idx_payload(path, offset):
 @pytest.fixture(scope="module")
 def mnist_root(tmp_path_factory):
     from conftest import DATA
+
     if not os.path.isdir(DATA):
         pytest.skip(f"shared data folder not found at {DATA}")
     root = tmp_path_factory.mktemp("mnist")
@@ -67,7 +69,10 @@ def test_mnist_real_files(mnist_root, data_dir):
     x = train.data.numpy() / 255.0
     assert abs(x.mean() - 0.1307) < 5e-4 and abs(x.std() - 0.3081) < 5e-4
     assert train.class_to_idx["5 - five"] == 5
-    assert repr(test) == f"Dataset MNIST\n    Number of datapoints: 10000\n    Root location: {mnist_root}\n    Split: Test"
+    assert (
+        repr(test)
+        == f"Dataset MNIST\n    Number of datapoints: 10000\n    Root location: {mnist_root}\n    Split: Test"
+    )
 
 
 def test_mnist_seed_loader_example(mnist_root):
@@ -104,7 +109,9 @@ def test_fashion_mnist_test_split_only(tmp_path, data_dir):
 def _write_idx(path, array):
     magic = {np.uint8: 8}[array.dtype.type] * 256 + array.ndim
     with open(path, "wb") as f:
-        f.write(magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape) + array.tobytes())
+        f.write(
+            magic.to_bytes(4, "big") + b"".join(n.to_bytes(4, "big") for n in array.shape) + array.tobytes()
+        )
 
 
 def test_kmnist_and_emnist_from_idx_files(tmp_path):
@@ -122,7 +129,11 @@ def test_kmnist_and_emnist_from_idx_files(tmp_path):
     _write_idx(raw / "emnist-letters-train-images-idx3-ubyte", imgs)
     _write_idx(raw / "emnist-letters-train-labels-idx1-ubyte", labels)
     e = datasets.EMNIST(str(tmp_path), split="letters")
-    assert len(e) == 5 and e.classes[:3] == ["N/A", "a", "b"] and len(datasets.EMNIST.classes_split_dict["byclass"]) == 62
+    assert (
+        len(e) == 5
+        and e.classes[:3] == ["N/A", "a", "b"]
+        and len(datasets.EMNIST.classes_split_dict["byclass"]) == 62
+    )
     with pytest.raises(ValueError, match="Unknown value 'abc' for argument split"):
         datasets.EMNIST(str(tmp_path), split="abc")
     with pytest.raises(ValueError, match="not an IDX file"):
@@ -146,7 +157,9 @@ class _Server:
                 outer.requests.append(self.path)
                 super().do_GET()
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=folder))
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(Handler, directory=folder)
+        )
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
@@ -217,7 +230,9 @@ def _fake_cifar(folder, base, n_train=6, n_test=4, meta=("batches.meta", "label_
     d.mkdir(parents=True)
     names = [f"data_batch_{i}" for i in range(1, 6)] if base == "cifar-10-batches-py" else ["train"]
     label_key = "labels" if base == "cifar-10-batches-py" else "fine_labels"
-    for name, n in [(nm, n_train) for nm in names] + [("test_batch" if label_key == "labels" else "test", n_test)]:
+    for name, n in [(nm, n_train) for nm in names] + [
+        ("test_batch" if label_key == "labels" else "test", n_test)
+    ]:
         entry = {"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), label_key: list(range(n))}
         with open(d / name, "wb") as f:
             pickle.dump(entry, f, protocol=2)
@@ -233,6 +248,7 @@ def test_cifar10_download_extract_and_load(tmp_path):
         tar.add(d, arcname="cifar-10-batches-py")
     s = _Server(str(src))
     try:
+
         class LocalCIFAR10(datasets.CIFAR10):
             mirrors = [s.url]
             tgz_md5 = _md5(src / "cifar-10-python.tar.gz")
@@ -305,12 +321,18 @@ def test_image_folder(image_folder):
 def test_seed_imagefolder_augmentation_pipeline(image_folder):
     """Seed 003: ImageFolder + RandomRotation/RandomResizedCrop/flip/ToTensor/Normalize, a
     DataLoader, and the Resize/CenterCrop test pipeline."""
-    train_transforms = transforms.Compose([transforms.RandomRotation(30),
-                                           transforms.RandomResizedCrop(224),
-                                           transforms.RandomHorizontalFlip(),
-                                           transforms.ToTensor(),
-                                           transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])])
-    test_transforms = transforms.Compose([transforms.Resize(255), transforms.CenterCrop(224), transforms.ToTensor()])
+    train_transforms = transforms.Compose(
+        [
+            transforms.RandomRotation(30),
+            transforms.RandomResizedCrop(224),
+            transforms.RandomHorizontalFlip(),
+            transforms.ToTensor(),
+            transforms.Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]),
+        ]
+    )
+    test_transforms = transforms.Compose(
+        [transforms.Resize(255), transforms.CenterCrop(224), transforms.ToTensor()]
+    )
     train_data = datasets.ImageFolder(str(image_folder), transform=train_transforms)
     test_data = datasets.ImageFolder(str(image_folder), transform=test_transforms)
     ember.manual_seed(0)
@@ -331,8 +353,9 @@ def test_seed_imagefolder_augmentation_pipeline(image_folder):
 
 
 def test_dataset_folder_and_errors(image_folder, tmp_path_factory):
-    ds = datasets.DatasetFolder(str(image_folder), loader=lambda p: open(p).read(), extensions=(".txt",),
-                                allow_empty=True)
+    ds = datasets.DatasetFolder(
+        str(image_folder), loader=lambda p: open(p).read(), extensions=(".txt",), allow_empty=True
+    )
     assert len(ds) == 1 and ds[0] == ("not an image", 1)
     with pytest.raises(FileNotFoundError, match="Found no valid file for the classes cat"):
         datasets.DatasetFolder(str(image_folder), loader=open, extensions=".txt")
@@ -362,18 +385,25 @@ def test_fake_data_is_deterministic_per_index():
 def test_digits_bundled():
     train, test, full = datasets.Digits(), datasets.Digits(train=False), datasets.Digits(train=None)
     assert (len(train), len(test), len(full)) == (1437, 360, 1797)
-    np.testing.assert_array_equal(np.bincount(full.targets.numpy()),
-                                  [178, 182, 177, 183, 181, 182, 181, 179, 174, 180])
+    np.testing.assert_array_equal(
+        np.bincount(full.targets.numpy()), [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    )
     assert sorted(set(test.targets.tolist())) == list(range(10))
     img, label = train[0]
     assert isinstance(img, Image.Image) and img.mode == "L" and img.size == (8, 8) and label == 0
     # the first row of the CSV: 0,0,5,13,9,1,0,0 scaled from 0..16 to 0..255
     np.testing.assert_array_equal(np.asarray(img)[0], np.rint(np.array([0, 0, 5, 13, 9, 1, 0, 0]) * 255 / 16))
     x = datasets.Digits(train=False, transform=transforms.ToTensor())[0][0]
-    assert tuple(x.shape) == (1, 8, 8) and x.dtype == ember.float32 and 0 <= float(x.min()) <= float(x.max()) <= 1
+    assert (
+        tuple(x.shape) == (1, 8, 8)
+        and x.dtype == ember.float32
+        and 0 <= float(x.min()) <= float(x.max()) <= 1
+    )
     np.testing.assert_array_equal(test.data.numpy()[0], full.data.numpy()[1437])
     assert repr(test).splitlines()[1:] == ["    Number of datapoints: 360", "    Split: Test"]
-    batch = next(iter(DataLoader(datasets.Digits(transform=transforms.ToTensor()), batch_size=64, shuffle=True)))
+    batch = next(
+        iter(DataLoader(datasets.Digits(transform=transforms.ToTensor()), batch_size=64, shuffle=True))
+    )
     assert tuple(batch[0].shape) == (64, 1, 8, 8)
 
 
@@ -387,7 +417,10 @@ def test_emnist_download_unpacks_zip_of_gz(tmp_path):
         for kind, a in (("images-idx3", imgs), ("labels-idx1", labels)):
             raw = tmp_path / "tmp.idx"
             _write_idx(raw, a)
-            with open(raw, "rb") as f, gzip.open(src / "gzip" / f"emnist-digits-{split}-{kind}-ubyte.gz", "wb") as g:
+            with (
+                open(raw, "rb") as f,
+                gzip.open(src / "gzip" / f"emnist-digits-{split}-{kind}-ubyte.gz", "wb") as g,
+            ):
                 g.write(f.read())
     with zipfile.ZipFile(src / "gzip.zip", "w") as z:
         for p in sorted((src / "gzip").iterdir()):
@@ -395,6 +428,7 @@ def test_emnist_download_unpacks_zip_of_gz(tmp_path):
     shutil.rmtree(src / "gzip")
     s = _Server(str(src))
     try:
+
         class LocalEMNIST(datasets.EMNIST):
             mirrors = [s.url]
             md5 = _md5(src / "gzip.zip")

@@ -1,5 +1,6 @@
 """ember.vision.io (Pillow-backed image files as uint8 tensors) and ember.vision.utils
 (make_grid, save_image), checked against Pillow and NumPy by hand."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -22,8 +23,12 @@ def test_read_image_modes(tmp_path, mode):
     ref = ref[None] if ref.ndim == 2 else ref.transpose(2, 0, 1)
     assert x.dtype == ember.uint8 and tuple(x.shape) == ref.shape
     np.testing.assert_array_equal(x.numpy(), ref)
-    for read_mode, pil_mode in [(io.ImageReadMode.GRAY, "L"), (io.ImageReadMode.RGB, "RGB"),
-                                (io.ImageReadMode.RGB_ALPHA, "RGBA"), ("gray_alpha", "LA")]:
+    for read_mode, pil_mode in [
+        (io.ImageReadMode.GRAY, "L"),
+        (io.ImageReadMode.RGB, "RGB"),
+        (io.ImageReadMode.RGB_ALPHA, "RGBA"),
+        ("gray_alpha", "LA"),
+    ]:
         y = io.read_image(str(path), read_mode)
         ref = np.asarray(im.convert(pil_mode))
         ref = ref[None] if ref.ndim == 2 else ref.transpose(2, 0, 1)
@@ -71,14 +76,15 @@ def test_make_grid_by_hand():
     assert g.shape == (3, 2 + 2 * 8, 2 + 3 * 9)
     for k in range(5):
         r, c = divmod(k, 3)
-        np.testing.assert_array_equal(g[:, 2 + 8 * r:8 + 8 * r, 2 + 9 * c:9 + 9 * c], batch[k])
+        np.testing.assert_array_equal(g[:, 2 + 8 * r : 8 + 8 * r, 2 + 9 * c : 9 + 9 * c], batch[k])
     assert (g[:, :2] == 0.25).all() and (g[:, 10:, 20:] == 0.25).all()  # padding and the empty sixth cell
     # one-channel images become three equal channels; normalize maps min..max to 0..1
     gray = RNG.random((2, 1, 4, 4)).astype(np.float32) * 10 - 3
     n = utils.make_grid(ember.from_numpy(gray), normalize=True, padding=0).numpy()
     assert n.shape == (3, 4, 8) and np.allclose(n[0], n[2])
-    np.testing.assert_allclose(n[0], np.concatenate(list((gray[:, 0] - gray.min()) / (gray.max() - gray.min())), 1),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        n[0], np.concatenate(list((gray[:, 0] - gray.min()) / (gray.max() - gray.min())), 1), atol=1e-6
+    )
     each = utils.make_grid(ember.from_numpy(gray), normalize=True, scale_each=True, padding=0).numpy()
     assert each[0, :, :4].max() == 1.0 and each[0, :, 4:].min() == 0.0
     clipped = utils.make_grid(ember.from_numpy(gray), normalize=True, value_range=(0, 1), padding=0).numpy()

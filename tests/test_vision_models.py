@@ -1,5 +1,6 @@
 """ember.vision.models: torchvision's state_dict layout (keys, shapes, dtypes), forward
 shapes, the weights API offline, and a LeNet trained on real MNIST images."""
+
 import functools
 import hashlib
 import os
@@ -26,8 +27,15 @@ TORCHVISION_STATE_DICTS = {
     "alexnet": (16, "2511254dcb2a83bc"),
     "mobilenet_v2": (314, "85379de0738ce181"),
 }
-NUM_PARAMS = {"resnet18": 11689512, "resnet34": 21797672, "resnet50": 25557032, "vgg11": 132863336,
-              "vgg16": 138357544, "alexnet": 61100840, "mobilenet_v2": 3504872}
+NUM_PARAMS = {
+    "resnet18": 11689512,
+    "resnet34": 21797672,
+    "resnet50": 25557032,
+    "vgg11": 132863336,
+    "vgg16": 138357544,
+    "alexnet": 61100840,
+    "mobilenet_v2": 3504872,
+}
 
 
 SLOW = {"vgg11_bn", "vgg16", "vgg16_bn"}  # 130M+ parameters: ~10 s each to initialise
@@ -45,8 +53,10 @@ def _signature(model):
     return len(sd), hashlib.sha1(sig.encode()).hexdigest()[:16]
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n
-                                  for n in sorted(TORCHVISION_STATE_DICTS)])
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in sorted(TORCHVISION_STATE_DICTS)],
+)
 def test_state_dict_layout_is_torchvision(name):
     model = _model(name)
     assert _signature(model) == TORCHVISION_STATE_DICTS[name]
@@ -54,8 +64,9 @@ def test_state_dict_layout_is_torchvision(name):
         assert sum(p.numel() for p in model.parameters()) == NUM_PARAMS[name]
 
 
-@pytest.mark.parametrize("name,size", [("resnet18", 64), ("resnet50", 64), ("mobilenet_v2", 64),
-                                       ("alexnet", 96), ("vgg11", 64)])
+@pytest.mark.parametrize(
+    "name,size", [("resnet18", 64), ("resnet50", 64), ("mobilenet_v2", 64), ("alexnet", 96), ("vgg11", 64)]
+)
 def test_forward_shapes(name, size):
     model = _model(name).eval()
     with ember.no_grad():
@@ -85,6 +96,7 @@ def test_weights_offline_error_names_url(tmp_path, monkeypatch):
 
     def offline(*args, **kwargs):
         raise urllib.error.URLError("no network")
+
     monkeypatch.setattr("urllib.request.urlopen", offline)
     with pytest.raises(RuntimeError, match="https://download.pytorch.org/models/resnet18-f37072fd.pth"):
         models.resnet18(weights="DEFAULT")
@@ -119,6 +131,7 @@ def test_weights_from_the_hub_cache(tmp_path, monkeypatch):
 def test_weights_transforms_preset():
     tf = models.ResNet50_Weights.IMAGENET1K_V2.transforms()
     from PIL import Image
+
     out = tf(Image.new("RGB", (300, 260), (255, 0, 0)))
     assert tuple(out.shape) == (3, 224, 224) and out.dtype == ember.float32
     np.testing.assert_allclose(float(out[0, 0, 0]), (1 - 0.485) / 0.229, rtol=1e-5)
@@ -127,8 +140,18 @@ def test_weights_transforms_preset():
 
 def test_lenet_layout():
     m = models.lenet()
-    assert list(m.state_dict()) == ["conv1.weight", "conv1.bias", "conv2.weight", "conv2.bias", "fc1.weight",
-                                    "fc1.bias", "fc2.weight", "fc2.bias", "fc3.weight", "fc3.bias"]
+    assert list(m.state_dict()) == [
+        "conv1.weight",
+        "conv1.bias",
+        "conv2.weight",
+        "conv2.bias",
+        "fc1.weight",
+        "fc1.bias",
+        "fc2.weight",
+        "fc2.bias",
+        "fc3.weight",
+        "fc3.bias",
+    ]
     assert tuple(m(ember.zeros(4, 1, 28, 28)).shape) == (4, 10)
 
 

@@ -1,6 +1,7 @@
 """ember.vision.transforms: values against NumPy/Pillow computed by hand, shapes, dtypes,
 ranges, reprs, errors, and seeded determinism of every random transform.
 (The comparison with torchvision itself is in test_vision_torchvision.py.)"""
+
 import random
 
 import numpy as np
@@ -13,7 +14,7 @@ from ember.vision import transforms as T
 from ember.vision.transforms import functional as F
 
 RNG = np.random.default_rng(7)
-U8 = RNG.integers(0, 256, (3, 12, 17), dtype=np.uint8)          # CHW
+U8 = RNG.integers(0, 256, (3, 12, 17), dtype=np.uint8)  # CHW
 F32 = RNG.random((3, 12, 17)).astype(np.float32)
 PIL_RGB = Image.fromarray(U8.transpose(1, 2, 0))
 PIL_L = Image.fromarray(U8[0])
@@ -86,8 +87,10 @@ def test_convert_image_dtype():
     back = F.convert_image_dtype(t(F32), ember.uint8)
     np.testing.assert_array_equal(back.numpy(), (F32 * (256 - 1e-3)).astype(np.uint8))
     np.testing.assert_array_equal(F.convert_image_dtype(x, ember.int32).numpy(), U8.astype(np.int64) << 23)
-    np.testing.assert_array_equal(F.convert_image_dtype(t(U8.astype(np.int16) * 128), ember.uint8).numpy(),
-                                  (U8.astype(np.int16) * 128) >> 7)
+    np.testing.assert_array_equal(
+        F.convert_image_dtype(t(U8.astype(np.int16) * 128), ember.uint8).numpy(),
+        (U8.astype(np.int16) * 128) >> 7,
+    )
     with pytest.raises(RuntimeError, match="cannot be performed safely"):
         F.convert_image_dtype(t(F32), ember.int32)
 
@@ -139,9 +142,11 @@ def test_resize_pil_matches_pillow():
 
 def test_resize_tensor_antialias_matches_pillow_float():
     """Antialiased tensor resize is PIL's filter: compare with Pillow on a mode-F image."""
-    for size, mode, pil_mode in [((5, 6), "BILINEAR", Image.Resampling.BILINEAR),
-                                 ((5, 6), "BICUBIC", Image.Resampling.BICUBIC),
-                                 ((20, 31), "BILINEAR", Image.Resampling.BILINEAR)]:
+    for size, mode, pil_mode in [
+        ((5, 6), "BILINEAR", Image.Resampling.BILINEAR),
+        ((5, 6), "BICUBIC", Image.Resampling.BICUBIC),
+        ((20, 31), "BILINEAR", Image.Resampling.BILINEAR),
+    ]:
         out = F.resize(t(F32[:1]), list(size), getattr(T.InterpolationMode, mode), antialias=True)
         ref = np.asarray(Image.fromarray(F32[0], mode="F").resize(size[::-1], pil_mode))
         np.testing.assert_allclose(out.numpy()[0], ref, atol=2e-5)
@@ -151,7 +156,9 @@ def test_resize_tensor_by_hand():
     x = t(np.array([[[0.0, 1.0]]], np.float32))
     np.testing.assert_allclose(F.resize(x, [1, 4], antialias=False).numpy()[0, 0], [0, 0.25, 0.75, 1])
     y = t(np.arange(4, dtype=np.float32).reshape(1, 1, 4))
-    np.testing.assert_allclose(F.resize(y, [1, 2], antialias=True).numpy()[0, 0], [1.25 / 1.75, 4 / 1.75], rtol=1e-6)
+    np.testing.assert_allclose(
+        F.resize(y, [1, 2], antialias=True).numpy()[0, 0], [1.25 / 1.75, 4 / 1.75], rtol=1e-6
+    )
     np.testing.assert_allclose(F.resize(y, [1, 2], antialias=False).numpy()[0, 0], [0.5, 2.5])
     n = F.resize(t(U8), [5, 8], T.InterpolationMode.NEAREST)
     rows, cols = np.floor(np.arange(5) * 12 / 5).astype(int), np.floor(np.arange(8) * 17 / 8).astype(int)
@@ -213,8 +220,12 @@ def test_five_and_ten_crop():
 
 def test_pad_modes_match_numpy():
     x = t(U8)
-    for padding, mode, np_mode in [(2, "constant", "constant"), ([1, 3], "edge", "edge"),
-                                   ([1, 2, 3, 4], "reflect", "reflect"), ([3, 1, 2, 5], "symmetric", "symmetric")]:
+    for padding, mode, np_mode in [
+        (2, "constant", "constant"),
+        ([1, 3], "edge", "edge"),
+        ([1, 2, 3, 4], "reflect", "reflect"),
+        ([3, 1, 2, 5], "symmetric", "symmetric"),
+    ]:
         p = padding if isinstance(padding, list) else [padding]
         left, top, right, bottom = (p * 4)[:4] if len(p) == 1 else (p * 2 if len(p) == 2 else p)
         widths = ((0, 0), (top, bottom), (left, right))
@@ -223,8 +234,10 @@ def test_pad_modes_match_numpy():
         np.testing.assert_array_equal(T.Pad(padding, fill=9, padding_mode=mode)(x).numpy(), expect)
         np.testing.assert_array_equal(arr(T.Pad(padding, fill=9, padding_mode=mode)(PIL_RGB)), expect)
     # negative padding crops
-    np.testing.assert_array_equal(F.pad(x, [-1, 2, -3, 0], padding_mode="edge").numpy(),
-                                  np.pad(U8[:, :, 1:-3], ((0, 0), (2, 0), (0, 0)), "edge"))
+    np.testing.assert_array_equal(
+        F.pad(x, [-1, 2, -3, 0], padding_mode="edge").numpy(),
+        np.pad(U8[:, :, 1:-3], ((0, 0), (2, 0), (0, 0)), "edge"),
+    )
     with pytest.raises(ValueError, match="Padding mode should be"):
         T.Pad(1, padding_mode="wrap")
     with pytest.raises(ValueError, match="1, 2, or 4 element tuple"):
@@ -306,19 +319,25 @@ def test_adjustments_by_hand():
     x = t(F32)
     np.testing.assert_allclose(F.adjust_brightness(x, 1.5).numpy(), np.clip(F32 * 1.5, 0, 1), rtol=1e-6)
     gray_mean = (0.2989 * F32[0] + 0.587 * F32[1] + 0.114 * F32[2]).mean()
-    np.testing.assert_allclose(F.adjust_contrast(x, 0.5).numpy(), np.clip(0.5 * F32 + 0.5 * gray_mean, 0, 1),
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        F.adjust_contrast(x, 0.5).numpy(), np.clip(0.5 * F32 + 0.5 * gray_mean, 0, 1), rtol=1e-5
+    )
     gray = 0.2989 * F32[0] + 0.587 * F32[1] + 0.114 * F32[2]
-    np.testing.assert_allclose(F.adjust_saturation(x, 0.0).numpy(), np.broadcast_to(gray, F32.shape), rtol=1e-5)
+    np.testing.assert_allclose(
+        F.adjust_saturation(x, 0.0).numpy(), np.broadcast_to(gray, F32.shape), rtol=1e-5
+    )
     np.testing.assert_allclose(F.adjust_hue(x, 0.0).numpy(), F32, atol=1e-6)
     # hue by a third of a turn maps pure red to pure green
     red = t(np.array([1.0, 0.0, 0.0], np.float32).reshape(3, 1, 1))
     np.testing.assert_allclose(F.adjust_hue(red, 1 / 3).numpy().ravel(), [0, 1, 0], atol=1e-5)
-    np.testing.assert_allclose(F.adjust_gamma(x, 2.0).numpy(), F32 ** 2, rtol=1e-5)
+    np.testing.assert_allclose(F.adjust_gamma(x, 2.0).numpy(), F32**2, rtol=1e-5)
     # PIL images go through ImageEnhance
     from PIL import ImageEnhance
-    np.testing.assert_array_equal(np.asarray(F.adjust_brightness(PIL_RGB, 0.7)),
-                                  np.asarray(ImageEnhance.Brightness(PIL_RGB).enhance(0.7)))
+
+    np.testing.assert_array_equal(
+        np.asarray(F.adjust_brightness(PIL_RGB, 0.7)),
+        np.asarray(ImageEnhance.Brightness(PIL_RGB).enhance(0.7)),
+    )
     with pytest.raises(ValueError, match="is not in"):
         F.adjust_hue(x, 0.7)
     with pytest.raises(ValueError, match="non-negative"):
@@ -342,8 +361,8 @@ def _blur_by_hand(img, k, sigma):
     w = np.exp(-0.5 * (x / sigma) ** 2)
     w /= w.sum()
     p = np.pad(img.astype(np.float64), ((0, 0), (k // 2, k // 2), (k // 2, k // 2)), "reflect")
-    h = sum(w[i] * p[:, :, i:i + img.shape[2]] for i in range(k))
-    return sum(w[i] * h[:, i:i + img.shape[1]] for i in range(k))
+    h = sum(w[i] * p[:, :, i : i + img.shape[2]] for i in range(k))
+    return sum(w[i] * h[:, i : i + img.shape[1]] for i in range(k))
 
 
 def test_gaussian_blur_by_hand():
@@ -380,8 +399,12 @@ def test_point_ops():
     np.testing.assert_array_equal(F.posterize(x, 3).numpy(), U8 & 0b11100000)
     np.testing.assert_array_equal(F.solarize(x, 128).numpy(), np.where(U8 >= 128, 255 - U8, U8))
     ac = F.autocontrast(x).numpy()
-    assert ac.reshape(3, -1).min(axis=1).tolist() == [0, 0, 0] and ac.reshape(3, -1).max(axis=1).tolist() == [255] * 3
+    assert (
+        ac.reshape(3, -1).min(axis=1).tolist() == [0, 0, 0]
+        and ac.reshape(3, -1).max(axis=1).tolist() == [255] * 3
+    )
     from PIL import ImageOps
+
     np.testing.assert_array_equal(F.equalize(x).numpy(), arr(ImageOps.equalize(PIL_RGB)))
     np.testing.assert_array_equal(arr(T.RandomInvert(p=1.0)(PIL_RGB)), 255 - U8)
 
@@ -406,25 +429,38 @@ def test_compose_lambda_apply_choice_order():
 
 
 def test_reprs():
-    assert repr(T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))])) == \
-        "Compose(\n    ToTensor()\n    Normalize(mean=(0.5,), std=(0.5,))\n)"
+    assert (
+        repr(T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))]))
+        == "Compose(\n    ToTensor()\n    Normalize(mean=(0.5,), std=(0.5,))\n)"
+    )
     assert repr(T.Resize(256)) == "Resize(size=256, interpolation=bilinear, max_size=None, antialias=True)"
     assert repr(T.CenterCrop(224)) == "CenterCrop(size=(224, 224))"
     assert repr(T.RandomCrop(32, padding=4)) == "RandomCrop(size=(32, 32), padding=4)"
-    assert repr(T.RandomResizedCrop(224)) == \
-        "RandomResizedCrop(size=(224, 224), scale=(0.08, 1.0), ratio=(0.75, 1.3333), interpolation=bilinear, " \
-        "antialias=True)"
+    assert (
+        repr(T.RandomResizedCrop(224))
+        == "RandomResizedCrop(size=(224, 224), scale=(0.08, 1.0), ratio=(0.75, 1.3333), "
+        "interpolation=bilinear, antialias=True)"
+    )
     assert repr(T.RandomHorizontalFlip()) == "RandomHorizontalFlip(p=0.5)"
-    assert repr(T.RandomRotation(30)) == \
-        "RandomRotation(degrees=[-30.0, 30.0], interpolation=nearest, expand=False, fill=0)"
-    assert repr(T.RandomAffine(10, translate=(0.1, 0.1))) == "RandomAffine(degrees=[-10.0, 10.0], translate=(0.1, 0.1))"
-    assert repr(T.ColorJitter(0.2, 0.3)) == \
-        "ColorJitter(brightness=(0.8, 1.2), contrast=(0.7, 1.3), saturation=None, hue=None)"
+    assert (
+        repr(T.RandomRotation(30))
+        == "RandomRotation(degrees=[-30.0, 30.0], interpolation=nearest, expand=False, fill=0)"
+    )
+    assert (
+        repr(T.RandomAffine(10, translate=(0.1, 0.1)))
+        == "RandomAffine(degrees=[-10.0, 10.0], translate=(0.1, 0.1))"
+    )
+    assert (
+        repr(T.ColorJitter(0.2, 0.3))
+        == "ColorJitter(brightness=(0.8, 1.2), contrast=(0.7, 1.3), saturation=None, hue=None)"
+    )
     assert repr(T.Grayscale()) == "Grayscale(num_output_channels=1)"
     assert repr(T.Pad(2)) == "Pad(padding=2, fill=0, padding_mode=constant)"
     assert repr(T.GaussianBlur(3)) == "GaussianBlur(kernel_size=(3, 3), sigma=(0.1, 2.0))"
-    assert repr(T.RandomErasing()) == \
-        "RandomErasing(p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False)"
+    assert (
+        repr(T.RandomErasing())
+        == "RandomErasing(p=0.5, scale=(0.02, 0.33), ratio=(0.3, 3.3), value=0, inplace=False)"
+    )
     assert repr(T.RandomApply([T.ToTensor()], p=0.3)) == "RandomApply(\n    p=0.3\n    ToTensor()\n)"
     assert repr(T.RandomChoice([T.ToTensor()])) == "RandomChoice(\n    ToTensor()\n)(p=None)"
     assert repr(T.ToPILImage()) == "ToPILImage()"
@@ -436,15 +472,25 @@ def test_reprs():
 # ------------------------------------------------------------------ every random transform
 RANDOM_CASES = [
     ("RandomCrop", lambda: T.RandomCrop(8, padding=2), "both"),
-    ("RandomCrop-pad_if_needed", lambda: T.RandomCrop((14, 20), pad_if_needed=True, padding_mode="reflect"), "both"),
+    (
+        "RandomCrop-pad_if_needed",
+        lambda: T.RandomCrop((14, 20), pad_if_needed=True, padding_mode="reflect"),
+        "both",
+    ),
     ("RandomResizedCrop", lambda: T.RandomResizedCrop(10), "both"),
     ("RandomHorizontalFlip", lambda: T.RandomHorizontalFlip(), "both"),
     ("RandomVerticalFlip", lambda: T.RandomVerticalFlip(), "both"),
     ("RandomRotation", lambda: T.RandomRotation(40, fill=1), "both"),
-    ("RandomRotation-bilinear-expand", lambda: T.RandomRotation(40, T.InterpolationMode.BILINEAR, expand=True),
-     "both"),
-    ("RandomAffine", lambda: T.RandomAffine(20, translate=(0.1, 0.2), scale=(0.8, 1.2), shear=(-5, 5, -5, 5)),
-     "both"),
+    (
+        "RandomRotation-bilinear-expand",
+        lambda: T.RandomRotation(40, T.InterpolationMode.BILINEAR, expand=True),
+        "both",
+    ),
+    (
+        "RandomAffine",
+        lambda: T.RandomAffine(20, translate=(0.1, 0.2), scale=(0.8, 1.2), shear=(-5, 5, -5, 5)),
+        "both",
+    ),
     ("RandomPerspective", lambda: T.RandomPerspective(p=1.0), "both"),
     ("ColorJitter", lambda: T.ColorJitter(0.4, 0.4, 0.4, 0.1), "both"),
     ("RandomGrayscale", lambda: T.RandomGrayscale(p=0.5), "both"),
@@ -482,7 +528,9 @@ def test_random_transform_seeded_shape_dtype_range(name, make, kind):
         # the same seed gives the same output
         np.testing.assert_array_equal(arr(first), arr(outs[1]))
         # some other seed gives a different one
-        assert any(arr(o).shape != arr(first).shape or not np.array_equal(arr(o), arr(first)) for o in outs[2:])
+        assert any(
+            arr(o).shape != arr(first).shape or not np.array_equal(arr(o), arr(first)) for o in outs[2:]
+        )
         if isinstance(img, Image.Image):
             assert isinstance(first, Image.Image) and first.mode == img.mode
         else:
@@ -493,8 +541,14 @@ def test_random_transform_seeded_shape_dtype_range(name, make, kind):
 
 def test_random_transforms_on_batches():
     batch = t(np.stack([F32, F32]))
-    for tr in (T.RandomRotation(30), T.RandomAffine(10, translate=(0.1, 0.1)), T.RandomResizedCrop(8),
-               T.ColorJitter(0.3, 0.3, 0.3, 0.05), T.GaussianBlur(3), T.RandomErasing(p=1.0)):
+    for tr in (
+        T.RandomRotation(30),
+        T.RandomAffine(10, translate=(0.1, 0.1)),
+        T.RandomResizedCrop(8),
+        T.ColorJitter(0.3, 0.3, 0.3, 0.05),
+        T.GaussianBlur(3),
+        T.RandomErasing(p=1.0),
+    ):
         ember.manual_seed(1)
         out = tr(batch)
         assert out.shape[:2] == (2, 3)
@@ -526,6 +580,7 @@ def test_torchvision_alias():
     assert torchvision.transforms.ToTensor is T.ToTensor
     assert torchvision.get_image_backend() == "PIL"
     from ember.vision.transforms import InterpolationMode
+
     assert InterpolationMode.BILINEAR.value == "bilinear"
 
 
@@ -533,7 +588,14 @@ def test_torchvision_alias():
 DETERMINISTIC_CASES = [
     ("ToTensor", lambda: T.ToTensor(), "pil", ember.float32, (3, 12, 17), (0, 1)),
     ("PILToTensor", lambda: T.PILToTensor(), "pil", ember.uint8, (3, 12, 17), (0, 255)),
-    ("ConvertImageDtype", lambda: T.ConvertImageDtype(ember.float64), "uint8", ember.float64, (3, 12, 17), (0, 1)),
+    (
+        "ConvertImageDtype",
+        lambda: T.ConvertImageDtype(ember.float64),
+        "uint8",
+        ember.float64,
+        (3, 12, 17),
+        (0, 1),
+    ),
     ("Normalize", lambda: T.Normalize((0.5,) * 3, (0.25,) * 3), "float", ember.float32, (3, 12, 17), (-2, 2)),
     ("Resize", lambda: T.Resize((6, 8)), "both", None, (3, 6, 8), None),
     ("CenterCrop", lambda: T.CenterCrop(5), "both", None, (3, 5, 5), None),
@@ -545,8 +607,9 @@ DETERMINISTIC_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,make,kind,dtype,shape,value_range", DETERMINISTIC_CASES,
-                         ids=[c[0] for c in DETERMINISTIC_CASES])
+@pytest.mark.parametrize(
+    "name,make,kind,dtype,shape,value_range", DETERMINISTIC_CASES, ids=[c[0] for c in DETERMINISTIC_CASES]
+)
 def test_deterministic_transform_shape_dtype_range(name, make, kind, dtype, shape, value_range):
     tr = make()
     inputs = {"pil": [PIL_RGB], "uint8": [t(U8)], "float": [t(F32)], "both": [t(F32), t(U8), PIL_RGB]}[kind]

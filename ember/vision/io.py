@@ -89,7 +89,8 @@ def _to_pil(input):
     if not isinstance(input, ember.Tensor) or input.dtype != ember.uint8:
         raise RuntimeError("Input tensor dtype should be uint8")
     if input.ndim != 3 or input.shape[0] not in (1, 2, 3, 4):
-        raise RuntimeError(f"The input tensor must be C x H x W with 1 to 4 channels, got {tuple(input.shape)}")
+        raise RuntimeError("The input tensor must be C x H x W with 1 to 4 channels, "
+                           f"got {tuple(input.shape)}")
     a = np.ascontiguousarray(input.numpy(force=True).transpose(1, 2, 0))
     return Image.fromarray(a[:, :, 0] if a.shape[2] == 1 else a)
 

@@ -72,4 +72,5 @@ def save_image(tensor, fp, format=None, **kwargs):
     grid = make_grid(tensor, **kwargs)
     # + 0.5 rounds to the nearest integer once scaled to [0, 255]
     ndarr = grid.mul(255).add_(0.5).clamp_(0, 255).permute(1, 2, 0).to("cpu", ember.uint8).numpy()
-    Image.fromarray(np.ascontiguousarray(ndarr[:, :, 0] if ndarr.shape[2] == 1 else ndarr)).save(fp, format=format)
+    ndarr = np.ascontiguousarray(ndarr[:, :, 0] if ndarr.shape[2] == 1 else ndarr)
+    Image.fromarray(ndarr).save(fp, format=format)

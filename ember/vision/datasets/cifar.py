@@ -67,7 +67,8 @@ class CIFAR10(VisionDataset):
     def _load_meta(self):
         path = os.path.join(self.root, self.base_folder, self.meta["filename"])
         if not check_integrity(path, self.meta["md5"]):
-            raise RuntimeError("Dataset metadata file not found or corrupted. You can use download=True to download it")
+            raise RuntimeError("Dataset metadata file not found or corrupted. "
+                               "You can use download=True to download it")
         self.classes = _load_pickle(path)[self.meta["key"]]
         self.class_to_idx = {_class: i for i, _class in enumerate(self.classes)}
 

@@ -8,8 +8,8 @@ class FakeData(VisionDataset):
     """``size`` random images of ``image_size`` (C, H, W) with labels in ``[0, num_classes)``;
     item ``i`` is drawn with seed ``i + random_offset`` (the global RNG state is kept)."""
 
-    def __init__(self, size=1000, image_size=(3, 224, 224), num_classes=10, transform=None, target_transform=None,
-                 random_offset=0):
+    def __init__(self, size=1000, image_size=(3, 224, 224), num_classes=10, transform=None,
+                 target_transform=None, random_offset=0):
         super().__init__(transform=transform, target_transform=target_transform)
         self.size = size
         self.num_classes = num_classes

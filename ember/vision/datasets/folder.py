@@ -54,7 +54,8 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
     if empty_classes and not allow_empty:
         msg = f"Found no valid file for the classes {', '.join(sorted(empty_classes))}. "
         if extensions is not None:
-            msg += f"Supported extensions are: {extensions if isinstance(extensions, str) else ', '.join(extensions)}"
+            listed = extensions if isinstance(extensions, str) else ", ".join(extensions)
+            msg += f"Supported extensions are: {listed}"
         raise FileNotFoundError(msg)
     return instances
 
@@ -62,8 +63,8 @@ def make_dataset(directory, class_to_idx=None, extensions=None, is_valid_file=No
 class DatasetFolder(VisionDataset):
     """Samples ``loader(path)`` with the index of their class folder as target."""
 
-    def __init__(self, root, loader, extensions=None, transform=None, target_transform=None, is_valid_file=None,
-                 allow_empty=False):
+    def __init__(self, root, loader, extensions=None, transform=None, target_transform=None,
+                 is_valid_file=None, allow_empty=False):
         super().__init__(root, transform=transform, target_transform=target_transform)
         classes, class_to_idx = self.find_classes(self.root)
         samples = self.make_dataset(self.root, class_to_idx=class_to_idx, extensions=extensions,
@@ -113,6 +114,7 @@ class ImageFolder(DatasetFolder):
 
     def __init__(self, root, transform=None, target_transform=None, loader=default_loader, is_valid_file=None,
                  allow_empty=False):
-        super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None, transform=transform,
-                         target_transform=target_transform, is_valid_file=is_valid_file, allow_empty=allow_empty)
+        super().__init__(root, loader, IMG_EXTENSIONS if is_valid_file is None else None,
+                         transform=transform, target_transform=target_transform,
+                         is_valid_file=is_valid_file, allow_empty=allow_empty)
         self.imgs = self.samples

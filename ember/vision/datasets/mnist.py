@@ -121,7 +121,8 @@ class MNIST(VisionDataset):
         return {_class: i for i, _class in enumerate(self.classes)}
 
     def _split_resources(self):
-        return [(f, md5) for f, md5 in self.resources if os.path.basename(f).startswith(self._split_prefix() + "-")]
+        prefix = self._split_prefix() + "-"
+        return [(f, md5) for f, md5 in self.resources if os.path.basename(f).startswith(prefix)]
 
     def _check_exists(self):
         return all(check_integrity(os.path.join(self.raw_folder, os.path.splitext(os.path.basename(f))[0]))

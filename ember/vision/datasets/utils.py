@@ -148,8 +148,8 @@ def download_and_extract_archive(url, download_root, extract_root=None, filename
 
 def verify_str_arg(value, arg=None, valid_values=None, custom_msg=None):
     if not isinstance(value, str):
-        msg = "Expected type str" + ("" if arg is None else f" for argument {arg},") + f" but got type {type(value)}."
-        raise ValueError(msg)
+        where = "" if arg is None else f" for argument {arg},"
+        raise ValueError(f"Expected type str{where} but got type {type(value)}.")
     if valid_values is None:
         return value
     if value not in valid_values:

@@ -42,7 +42,8 @@ def load_state_dict_from_url(url, model_dir=None, map_location=None, progress=Tr
             with open(cached, "rb") as f:
                 digest = hashlib.sha256(f.read()).hexdigest()
             if not digest.startswith(prefix.group(1)):
-                raise RuntimeError(f'invalid hash value (expected "{prefix.group(1)}", got "{digest}") for {cached}')
+                raise RuntimeError(f'invalid hash value (expected "{prefix.group(1)}", got "{digest}") '
+                                   f"for {cached}")
     return ember.load(cached, map_location=map_location, weights_only=weights_only)
 
 
@@ -89,7 +90,8 @@ class WeightsEnum(Enum):
 def _ovewrite_named_param(kwargs, param, new_value):
     if param in kwargs:
         if kwargs[param] != new_value:
-            raise ValueError(f"The parameter '{param}' expected value {new_value} but got {kwargs[param]} instead.")
+            raise ValueError(f"The parameter '{param}' expected value {new_value} "
+                             f"but got {kwargs[param]} instead.")
     else:
         kwargs[param] = new_value
 
@@ -119,10 +121,11 @@ def handle_legacy_interface(weights_enum, default="IMAGENET1K_V1"):
                 warnings.warn("The parameter 'pretrained' is deprecated since 0.13 and may be removed in the "
                               "future, please use 'weights' instead.")
                 if pretrained:
-                    warnings.warn(f"Arguments other than a weight enum or `None` for 'weights' are deprecated "
-                                  f"since 0.13 and may be removed in the future. The current behavior is equivalent "
-                                  f"to passing `weights={weights!r}`. You can also use `weights="
-                                  f"{weights_enum.__name__}.DEFAULT` to get the most up-to-date weights.")
+                    warnings.warn("Arguments other than a weight enum or `None` for 'weights' are "
+                                  "deprecated since 0.13 and may be removed in the future. The current "
+                                  f"behavior is equivalent to passing `weights={weights!r}`. You can also "
+                                  f"use `weights={weights_enum.__name__}.DEFAULT` to get the most up-to-date "
+                                  "weights.")
                 kwargs["weights"] = weights
             return builder(*args, **kwargs)
         return wrapper

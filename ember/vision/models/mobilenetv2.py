@@ -36,8 +36,8 @@ class InvertedResidual(nn.Module):
                                                activation_layer=nn.ReLU6))
         layers.extend([
             # depthwise
-            Conv2dNormActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim, norm_layer=norm_layer,
-                                 activation_layer=nn.ReLU6),
+            Conv2dNormActivation(hidden_dim, hidden_dim, stride=stride, groups=hidden_dim,
+                                 norm_layer=norm_layer, activation_layer=nn.ReLU6),
             # pointwise linear projection
             nn.Conv2d(hidden_dim, oup, 1, 1, 0, bias=False),
             norm_layer(oup),
@@ -79,8 +79,8 @@ class MobileNetV2(nn.Module):
                 features.append(block(input_channel, output_channel, s if i == 0 else 1, expand_ratio=t,
                                       norm_layer=norm_layer))
                 input_channel = output_channel
-        features.append(Conv2dNormActivation(input_channel, self.last_channel, kernel_size=1, norm_layer=norm_layer,
-                                             activation_layer=nn.ReLU6))
+        features.append(Conv2dNormActivation(input_channel, self.last_channel, kernel_size=1,
+                                             norm_layer=norm_layer, activation_layer=nn.ReLU6))
         self.features = nn.Sequential(*features)
         self.classifier = nn.Sequential(nn.Dropout(p=dropout), nn.Linear(self.last_channel, num_classes))
 

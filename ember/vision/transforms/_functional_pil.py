@@ -115,7 +115,8 @@ def pad(img, padding, fill=0, padding_mode="constant"):
     if isinstance(padding, list):
         padding = tuple(padding)
     if isinstance(padding, tuple) and len(padding) not in [1, 2, 4]:
-        raise ValueError(f"Padding must be an int or a 1, 2, or 4 element tuple, not a {len(padding)} element tuple")
+        raise ValueError("Padding must be an int or a 1, 2, or 4 element tuple, "
+                         f"not a {len(padding)} element tuple")
     if isinstance(padding, tuple) and len(padding) == 1:
         padding = padding[0]
     if padding_mode not in ["constant", "edge", "reflect", "symmetric"]:

@@ -155,7 +155,8 @@ def to_pil_image(pic, mode=None):
         elif npimg.dtype == np.float32:
             expected_mode = "F"
         if mode is not None and mode != expected_mode:
-            raise ValueError(f"Incorrect mode ({mode}) supplied for input type {np.dtype}. Should be {expected_mode}")
+            raise ValueError(f"Incorrect mode ({mode}) supplied for input type {np.dtype}. "
+                             f"Should be {expected_mode}")
         mode = expected_mode
     elif npimg.shape[2] == 2:
         permitted = ["LA"]
@@ -214,10 +215,12 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     interpolation = _interpolation(interpolation)
     if isinstance(size, (list, tuple)):
         if len(size) not in [1, 2]:
-            raise ValueError(f"Size must be an int or a 1 or 2 element tuple/list, not a {len(size)} element tuple/list")
+            raise ValueError("Size must be an int or a 1 or 2 element tuple/list, "
+                             f"not a {len(size)} element tuple/list")
         if max_size is not None and len(size) != 1:
-            raise ValueError("max_size should only be passed if size specifies the length of the smaller edge, "
-                             "i.e. size should be an int or a sequence of length 1 in torchscript mode.")
+            raise ValueError("max_size should only be passed if size specifies the length of the smaller "
+                             "edge, i.e. size should be an int or a sequence of length 1 in torchscript "
+                             "mode.")
     _, image_height, image_width = get_dimensions(img)
     if isinstance(size, int):
         size = [size]
@@ -226,7 +229,8 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
         return img
     if not isinstance(img, ember.Tensor):
         if antialias is False:
-            warnings.warn("Anti-alias option is always applied for PIL Image input. Argument antialias is ignored.")
+            warnings.warn("Anti-alias option is always applied for PIL Image input. "
+                          "Argument antialias is ignored.")
         return F_pil.resize(img, size=output_size, interpolation=pil_modes_mapping[interpolation])
     return F_t.resize(img, size=output_size, interpolation=interpolation.value, antialias=antialias)
 
@@ -315,7 +319,8 @@ def five_crop(img, size):
     _, image_height, image_width = get_dimensions(img)
     crop_height, crop_width = size
     if crop_width > image_width or crop_height > image_height:
-        raise ValueError(f"Requested crop size {size} is bigger than input size {(image_height, image_width)}")
+        raise ValueError(f"Requested crop size {size} is bigger than input size "
+                         f"{(image_height, image_width)}")
     tl = crop(img, 0, 0, crop_height, crop_width)
     tr = crop(img, 0, image_width - crop_width, crop_height, crop_width)
     bl = crop(img, image_height - crop_height, 0, crop_height, crop_width)

@@ -392,9 +392,9 @@ class RandomResizedCrop(nn.Module):
         return F.resized_crop(img, i, j, h, w, self.size, self.interpolation, antialias=self.antialias)
 
     def __repr__(self):
-        return (f"{self.__class__.__name__}(size={self.size}, scale={tuple(round(s, 4) for s in self.scale)}, "
-                f"ratio={tuple(round(r, 4) for r in self.ratio)}, interpolation={self.interpolation.value}, "
-                f"antialias={self.antialias})")
+        scale, ratio = tuple(round(s, 4) for s in self.scale), tuple(round(r, 4) for r in self.ratio)
+        return (f"{self.__class__.__name__}(size={self.size}, scale={scale}, ratio={ratio}, "
+                f"interpolation={self.interpolation.value}, antialias={self.antialias})")
 
 
 class FiveCrop(_SizedCrop):
@@ -427,11 +427,12 @@ class LinearTransformation(nn.Module):
             raise ValueError("transformation_matrix should be square. Got "
                              f"{tuple(transformation_matrix.size())} rectangular matrix.")
         if mean_vector.size(0) != transformation_matrix.size(0):
-            raise ValueError(f"mean_vector should have the same length {mean_vector.size(0)} as any one of the "
-                             f"dimensions of the transformation_matrix [{tuple(transformation_matrix.size())}]")
+            raise ValueError(f"mean_vector should have the same length {mean_vector.size(0)} as any one of "
+                             "the dimensions of the transformation_matrix "
+                             f"[{tuple(transformation_matrix.size())}]")
         if transformation_matrix.device != mean_vector.device:
-            raise ValueError(f"Input tensors should be on the same device. Got {transformation_matrix.device} "
-                             f"and {mean_vector.device}")
+            raise ValueError("Input tensors should be on the same device. "
+                             f"Got {transformation_matrix.device} and {mean_vector.device}")
         if transformation_matrix.dtype != mean_vector.dtype:
             raise ValueError("Input tensors should have the same dtype. Got "
                              f"{transformation_matrix.dtype} and {mean_vector.dtype}")
@@ -443,10 +444,11 @@ class LinearTransformation(nn.Module):
         n = shape[-3] * shape[-2] * shape[-1]
         if n != self.transformation_matrix.shape[0]:
             raise ValueError("Input tensor and transformation matrix have incompatible shape."
-                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != {self.transformation_matrix.shape[0]}")
+                             f"[{shape[-3]} x {shape[-2]} x {shape[-1]}] != "
+                             f"{self.transformation_matrix.shape[0]}")
         if tensor.device.type != self.mean_vector.device.type:
-            raise ValueError("Input tensor should be on the same device as transformation matrix and mean vector. "
-                             f"Got {tensor.device} vs {self.mean_vector.device}")
+            raise ValueError("Input tensor should be on the same device as transformation matrix and mean "
+                             f"vector. Got {tensor.device} vs {self.mean_vector.device}")
         flat = tensor.reshape(-1, n) - self.mean_vector
         return ember.mm(flat, self.transformation_matrix.to(flat.dtype)).view(shape)
 
@@ -562,8 +564,8 @@ class RandomAffine(nn.Module):
     """Random affine map keeping the center: rotation from ``degrees``, translation up to
     ``translate`` (fractions of width, height), scale from ``scale``, shear from ``shear``."""
 
-    def __init__(self, degrees, translate=None, scale=None, shear=None, interpolation=InterpolationMode.NEAREST,
-                 fill=0, center=None):
+    def __init__(self, degrees, translate=None, scale=None, shear=None,
+                 interpolation=InterpolationMode.NEAREST, fill=0, center=None):
         super().__init__()
         if isinstance(interpolation, int):
             interpolation = _interpolation_modes_from_int(interpolation)
@@ -621,7 +623,8 @@ class RandomAffine(nn.Module):
         s += f", translate={self.translate}" if self.translate is not None else ""
         s += f", scale={self.scale}" if self.scale is not None else ""
         s += f", shear={self.shear}" if self.shear is not None else ""
-        s += f", interpolation={self.interpolation.value}" if self.interpolation != InterpolationMode.NEAREST else ""
+        if self.interpolation != InterpolationMode.NEAREST:
+            s += f", interpolation={self.interpolation.value}"
         s += f", fill={self.fill}" if self.fill != 0 else ""
         s += f", center={self.center}" if self.center is not None else ""
         return s + ")"
