@@ -260,6 +260,16 @@ def default_device():
     return _device_stack[-1] if _device_stack else CPU
 
 
+def require_cupy():
+    """CuPy, or torch's error for a build without CUDA (an AssertionError)."""
+    cp = cupy_module()
+    if cp is None:
+        raise AssertionError("Torch not compiled with CUDA enabled: ember found no CUDA device "
+                             "(install CuPy with pip install 'ember[cuda]' and run on a machine "
+                             "with an NVIDIA GPU)")
+    return cp
+
+
 def to_device(d):
     """Normalise a device argument; ``None`` means the default device."""
     if d is None:
@@ -269,12 +279,7 @@ def to_device(d):
     else:
         dev = device(d)
     if dev.type == "cuda":
-        cp = cupy_module()
-        if cp is None:
-            # torch's CPU build raises AssertionError here too
-            raise AssertionError("Torch not compiled with CUDA enabled: ember found no CUDA "
-                                 "device (install CuPy with pip install 'ember[cuda]' and run "
-                                 "on a machine with an NVIDIA GPU)")
+        cp = require_cupy()
         if dev.index is None:
             dev = device("cuda", cp.cuda.runtime.getDevice())
         if dev.index >= cp.cuda.runtime.getDeviceCount():
@@ -299,15 +304,45 @@ def array_module(a):
     return _cupy
 
 
-def move_array(a, dev):
-    """Copy array ``a`` to device ``dev`` (no copy if already there)."""
+def move_array(a, dev, non_blocking=False):
+    """Copy array ``a`` to device ``dev`` (no copy if already there). With
+    ``non_blocking``, a copy from pinned host memory is queued on the current
+    stream without waiting for it, as torch does."""
     if dev.type == "cpu":
         return a if type(a) is np.ndarray else a.get()
-    cp = cupy_module()
+    if type(a) is not np.ndarray and a.device.id == dev.index:
+        return a
+    cp = _cupy
     with cp.cuda.Device(dev.index):
-        if type(a) is not np.ndarray and a.device.id == dev.index:
-            return a
+        if type(a) is not np.ndarray:
+            return a.copy()  # CuPy copies to the current device
+        if non_blocking and a.flags.c_contiguous and is_pinned(a):
+            out = cp.empty(a.shape, a.dtype)
+            out.set(a, stream=cp.cuda.get_current_stream())
+            return out
         return cp.asarray(a)
+
+
+def _host_root(a):
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a.base
+
+
+def is_pinned(a):
+    """Whether host array ``a`` lives in page-locked memory from CuPy."""
+    return (type(a) is np.ndarray and _cupy is not None
+            and isinstance(_host_root(a), _cupy.cuda.PinnedMemoryPointer))
+
+
+def pin_array(a):
+    """A copy of host array ``a`` in page-locked memory (``a`` if already there)."""
+    if is_pinned(a):
+        return a
+    import cupyx
+    out = cupyx.empty_pinned(a.shape, a.dtype)
+    out[...] = a
+    return out
 
 
 # ----------------------------------------------------------------------------
@@ -372,7 +407,20 @@ class Generator:
 
 
 default_generator = Generator()
+_cuda_generators = {}
 
 
-def rng_of(generator):
+def cuda_generator(index):
+    """The default generator of CUDA device ``index`` (made on first use)."""
+    g = _cuda_generators.get(index)
+    if g is None:
+        g = _cuda_generators[index] = Generator(device("cuda", index))
+    return g
+
+
+def rng_of(generator, dev=None):
+    """The NumPy stream of ``generator``; without one, the default generator
+    of device ``dev``: CUDA devices have their own, seeded with torch's."""
+    if generator is None and dev is not None and dev.type == "cuda":
+        generator = cuda_generator(dev.index)
     return (generator or default_generator)._rng

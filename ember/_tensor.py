@@ -155,8 +155,8 @@ class Tensor:
     def is_shared(self):
         return False
 
-    def is_pinned(self):
-        return False
+    def is_pinned(self, device=None):
+        return B.is_pinned(self._data)
 
     def _is_view(self):
         return self._base is not None
@@ -347,8 +347,8 @@ class Tensor:
     def numpy(self, force=False):
         if type(self._data) is not np.ndarray:
             if not force:
-                raise TypeError("can't convert cuda:0 device type tensor to numpy. Use Tensor.cpu() "
-                                "to copy the tensor to host memory first.")
+                raise TypeError(f"can't convert {self.device} device type tensor to numpy. Use "
+                                "Tensor.cpu() to copy the tensor to host memory first.")
             return self._data.get()
         if self._rg and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
@@ -356,7 +356,9 @@ class Tensor:
         return self._data
 
     def __array__(self, dtype=None, copy=None):
-        a = self.numpy(force=True) if type(self._data) is not np.ndarray else self._data
+        if type(self._data) is not np.ndarray:
+            self.numpy()  # torch's TypeError: copy to the host with .cpu() first
+        a = self._data
         return a if dtype is None else a.astype(dtype, copy=False)
 
     def __len__(self):
@@ -428,13 +430,14 @@ class Tensor:
 
     # ---------------------------------------------------------------- devices
     def to(self, *args, **kwargs):
+        non_blocking = kwargs.get("non_blocking", False) or any(a is True for a in args)
         dev, dt, copy = _parse_to(args, kwargs)
         from ._ops import pointwise
         out = self
         if dt is not None and dt.np != self._data.dtype:
             out = pointwise._to_dtype(out, dt)
         if dev is not None and B.device_of_array(out._data) != dev:
-            out = pointwise._to_device(out, dev)
+            out = pointwise._to_device(out, dev, non_blocking)
         if copy and out is self:
             out = self.clone()
         return out
@@ -447,7 +450,7 @@ class Tensor:
             device = "cuda"
         elif isinstance(device, int):
             device = B.device("cuda", device)
-        return self.to(device)
+        return self.to(device, non_blocking=non_blocking)
 
     def type(self, dtype=None, non_blocking=False):
         if dtype is None:
@@ -495,8 +498,15 @@ class Tensor:
     def cdouble(self):
         return self.to(B.complex128)
 
-    def pin_memory(self):
-        return self
+    def pin_memory(self, device=None):
+        """A copy in page-locked host memory, so ``.to('cuda', non_blocking=True)``
+        can copy without waiting (the tensor itself if already pinned)."""
+        if type(self._data) is not np.ndarray:
+            raise RuntimeError(f"cannot pin '{_TYPE_NAMES[self.dtype].replace('torch.', 'torch.cuda.')}'"
+                               " only dense CPU tensors can be pinned")
+        if B.cupy_module() is None:
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        return self if B.is_pinned(self._data) else _wrap(B.pin_array(self._data))
 
     def share_memory_(self):
         return self

@@ -65,7 +65,7 @@ def check_same_device(a, b):
     if type(a) is not type(b) or (type(a) is not _ndarray and a.device != b.device):
         da, db = B.device_of_array(a), B.device_of_array(b)
         raise RuntimeError(f"Expected all tensors to be on the same device, but found at least "
-                           f"two devices, {db} and {da}!")
+                           f"two devices, {da} and {db}!")
 
 
 def dtype_of(x):
@@ -102,7 +102,8 @@ def operands(a, b):
         ad = a._data
         if isinstance(b, Tensor):
             bd = b._data
-            if type(ad) is not type(bd):
+            if type(ad) is not type(bd) or (type(ad) is not _ndarray
+                                            and ad.data.device_id != bd.data.device_id):
                 ad, bd = _cross_device(ad, bd)
             if ad.shape != bd.shape:
                 check_broadcast(ad.shape, bd.shape)
@@ -124,6 +125,9 @@ def operands(a, b):
     else:
         raise TypeError("expected a Tensor operand")
     dt = result_dtype(a, b)
+    if isinstance(a, Tensor) and isinstance(b, Tensor):  # arrays already on one device
+        return (ad if ad.dtype == dt.np else ad.astype(dt.np),
+                bd if bd.dtype == dt.np else bd.astype(dt.np), dt.np)
     return _cast(a, dt), _cast(b, dt), dt.np
 
 

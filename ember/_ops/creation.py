@@ -252,25 +252,28 @@ def polar(abs, angle):
 
 
 # ---------------------------------------------------------------- random sampling
-def _rng(generator):
-    return B.rng_of(generator)
+def _rng(generator, dev):
+    """The stream to sample from: ``generator``'s, else the default one of
+    ``dev`` (samples are drawn on the host, then placed on ``dev``)."""
+    return B.rng_of(generator, dev)
 
 
-def _rand_place(a, dtype, device, requires_grad):
-    return _finish(a.astype(_dt(dtype), copy=False), device, requires_grad)
+def _rand_place(a, dtype, dev, requires_grad):
+    return _finish(a.astype(_dt(dtype), copy=False), dev, requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    dt = _dt(dtype)
-    a = _rng(generator).random(shape_arg(size), dtype=dt if dt in (np.float32, np.float64) else np.float64)
-    return _rand_place(a, dtype, device, requires_grad)
+    dt, dev = _dt(dtype), B.to_device(device)
+    a = _rng(generator, dev).random(shape_arg(size),
+                                    dtype=dt if dt in (np.float32, np.float64) else np.float64)
+    return _rand_place(a, dtype, dev, requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    dt = _dt(dtype)
-    a = _rng(generator).standard_normal(shape_arg(size),
-                                        dtype=dt if dt in (np.float32, np.float64) else np.float64)
-    return _rand_place(a, dtype, device, requires_grad)
+    dt, dev = _dt(dtype), B.to_device(device)
+    a = _rng(generator, dev).standard_normal(
+        shape_arg(size), dtype=dt if dt in (np.float32, np.float64) else np.float64)
+    return _rand_place(a, dtype, dev, requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=None,
@@ -281,8 +284,9 @@ def randint(low=0, high=None, size=None, *, generator=None, dtype=None, device=N
         raise TypeError("randint() missing required argument 'high'")
     if low >= high:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    a = _rng(generator).integers(low, high, size=tuple(size), dtype=np.int64)
-    return _finish(a.astype(B.to_dtype(dtype).np if dtype is not None else np.int64), device,
+    dev = B.to_device(device)
+    a = _rng(generator, dev).integers(low, high, size=tuple(size), dtype=np.int64)
+    return _finish(a.astype(B.to_dtype(dtype).np if dtype is not None else np.int64), dev,
                    requires_grad)
 
 
@@ -304,8 +308,9 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False, generator
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False, out=None):
-    a = _rng(generator).permutation(n)
-    return _finish(a.astype(B.to_dtype(dtype).np if dtype is not None else np.int64), device,
+    dev = B.to_device(device)
+    a = _rng(generator, dev).permutation(n)
+    return _finish(a.astype(B.to_dtype(dtype).np if dtype is not None else np.int64), dev,
                    requires_grad)
 
 
@@ -318,21 +323,22 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=N
             raise RuntimeError("normal expects all elements of std >= 0.0")
         ref = mean if mt else std
         shape = np.broadcast_shapes(mean._data.shape if mt else (), std._data.shape if st else ())
-        z = _rng(generator).standard_normal(shape).astype(ref._data.dtype)
+        z = _rng(generator, ref.device).standard_normal(shape).astype(ref._data.dtype)
         m = B.move_array(mean._data, B.CPU) if mt else mean
         s = B.move_array(std._data, B.CPU) if st else std
         return _finish((m + s * z).astype(ref._data.dtype), ref.device, False)
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    a = _rng(generator).normal(mean, std, size=tuple(size) if size is not None else ())
-    return _rand_place(a, dtype, device, requires_grad)
+    dev = B.to_device(device)
+    a = _rng(generator, dev).normal(mean, std, size=tuple(size) if size is not None else ())
+    return _rand_place(a, dtype, dev, requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     probs = B.move_array(input._data, B.CPU) if p is None else np.full(input._data.shape, p)
     if np.any((probs < 0) | (probs > 1)):
         raise RuntimeError("Expected p_in >= 0 && p_in <= 1 to be true, but got false.")
-    a = (_rng(generator).random(probs.shape) < probs).astype(input._data.dtype)
+    a = (_rng(generator, input.device).random(probs.shape) < probs).astype(input._data.dtype)
     return _finish(a, input.device, False)
 
 
@@ -345,7 +351,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     rows = p.reshape(-1, p.shape[-1])
     if not replacement and num_samples > rows.shape[1]:
         raise RuntimeError("cannot sample n_sample > prob_dist.size(-1) samples without replacement")
-    rng = _rng(generator)
+    rng = _rng(generator, input.device)
     out_rows = []
     for r in rows:
         s = r.sum()
@@ -362,7 +368,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
 
 
 def poisson(input, generator=None):
-    a = _rng(generator).poisson(B.move_array(input._data, B.CPU)).astype(input._data.dtype)
+    a = _rng(generator, input.device).poisson(B.move_array(input._data, B.CPU)).astype(
+        input._data.dtype)
     return _finish(a, input.device, False)
 
 
@@ -375,32 +382,34 @@ def _fill_random(self, a):
 
 
 def uniform_(self, from_=0.0, to=1.0, *, generator=None):
-    return _fill_random(self, _rng(generator).uniform(from_, to, self._data.shape))
+    return _fill_random(self, _rng(generator, self.device).uniform(from_, to, self._data.shape))
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill_random(self, _rng(generator).normal(mean, std, self._data.shape))
+    return _fill_random(self, _rng(generator, self.device).normal(mean, std, self._data.shape))
 
 
 def bernoulli_(self, p=0.5, *, generator=None):
     pr = B.move_array(p._data, B.CPU) if isinstance(p, Tensor) else p
-    return _fill_random(self, _rng(generator).random(self._data.shape) < pr)
+    return _fill_random(self, _rng(generator, self.device).random(self._data.shape) < pr)
 
 
 def exponential_(self, lambd=1.0, *, generator=None):
-    return _fill_random(self, _rng(generator).exponential(1.0 / lambd, self._data.shape))
+    return _fill_random(self, _rng(generator, self.device).exponential(1.0 / lambd,
+                                                                       self._data.shape))
 
 
 def geometric_(self, p, *, generator=None):
-    return _fill_random(self, _rng(generator).geometric(p, self._data.shape))
+    return _fill_random(self, _rng(generator, self.device).geometric(p, self._data.shape))
 
 
 def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
-    return _fill_random(self, _rng(generator).lognormal(mean, std, self._data.shape))
+    return _fill_random(self, _rng(generator, self.device).lognormal(mean, std, self._data.shape))
 
 
 def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
-    return _fill_random(self, median + sigma * _rng(generator).standard_cauchy(self._data.shape))
+    return _fill_random(self, median + sigma * _rng(generator, self.device).standard_cauchy(
+        self._data.shape))
 
 
 def random_(self, from_=0, to=None, *, generator=None):
@@ -411,4 +420,4 @@ def random_(self, from_=0, to=None, *, generator=None):
             to = 2
         else:
             to = int(np.iinfo(self._data.dtype).max) + 1
-    return _fill_random(self, _rng(generator).integers(from_, to, self._data.shape))
+    return _fill_random(self, _rng(generator, self.device).integers(from_, to, self._data.shape))

@@ -60,6 +60,7 @@ def matmul(input, other, *, out=None):
         if _gs[0] and (input._rg or other._rg):
             _mm_record(r, MmBackward0, input, other)
         return r
+    check_same_device(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
@@ -173,6 +174,9 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
                            f"and {b.shape[0]}x{b.shape[1]})")
     if a.dtype != b.dtype:
         _dtype_check(mat1, mat2, "addmm")
+    if type(a) is not type(b) or type(input._data) is not type(a):
+        check_same_device(input._data, a)
+        check_same_device(input._data, b)
     r = a @ b
     if alpha != 1:
         r *= alpha

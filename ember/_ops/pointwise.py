@@ -747,8 +747,8 @@ def _to_dtype(t, dt):
     return r
 
 
-def _to_device(t, dev):
-    r = _wrap(B.move_array(t._data, dev))
+def _to_device(t, dev, non_blocking=False):
+    r = _wrap(B.move_array(t._data, dev, non_blocking))
     if _gs[0] and t._rg:
         n = ToCopyBackward0((t,))
         n.src_dtype, n.src_device = None, t.device
