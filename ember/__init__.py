@@ -2,6 +2,7 @@
 
 ``import ember as torch`` and write PyTorch code.
 """
+from . import _allocator  # noqa: F401  (glibc malloc thresholds; EMBER_MALLOPT=0 opts out)
 from . import _backend
 from ._backend import (dtype, device, Generator, get_default_dtype, set_default_dtype,
                        bool_ as bool, uint8, int8, int16, int32, int64, float16, float32, float64,
