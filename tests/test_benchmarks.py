@@ -3,6 +3,7 @@ and torch's workloads and the NumPy floors agree step for step; the quick run
 and the memory probe work. No timing is asserted anywhere."""
 import json
 import os
+import platform
 import sys
 
 import numpy as np
@@ -103,3 +104,16 @@ def test_memory_probe():
     assert "KeyError" in memory.peak_memory("no such workload", "ember")["error"]
     t = memory.import_time("ember", repeat=1)
     assert t is not None and t > 0
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's mallopt")
+def test_allocator_tuning_and_opt_out():
+    """``import ember`` raises glibc's mmap/trim thresholds unless EMBER_MALLOPT=0."""
+    import subprocess
+    code = "import ember._allocator as a; print(a.tuned)"
+    env = dict(os.environ)
+    for value, expected in (("1", "True"), ("0", "False")):
+        env["EMBER_MALLOPT"] = value
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True).stdout.strip()
+        assert out == expected
