@@ -2,8 +2,8 @@
 plain and transposed, in 1, 2 and 3 dimensions.
 
 Forward: the zero-padded input seen through a strided window view is copied
-once into columns ``(N, C, *K, *O)`` and multiplied by the weight in one
-(batched) GEMM; the bias is added in place. Backward: the weight gradient is
+once into columns ``(C, *K, N, *O)`` (batch innermost for narrow outputs) and
+multiplied by the weight in one GEMM; the bias is added in place. Backward: the weight gradient is
 a GEMM against the same columns (kept from the forward pass when small,
 rebuilt otherwise); the input gradient is a GEMM giving column gradients that
 col2im scatters back by looping over the kernel offsets and adding strided
@@ -56,43 +56,61 @@ def _as_strided(xp, a, shape, strides):
 
 
 # ---------------------------------------------------------------- raw kernels
-# The kernels keep the batch innermost: input (C, *S, N), columns
-# (C, *K, *O, N), output rows (F, *O, N). Every GEMM is then one BLAS call
-# over the whole batch, and the im2col copies and col2im adds run over
-# contiguous blocks of (last spatial dim x batch) elements.
-def _batch_last(xp, a):
-    """``(N, C, *S)`` as a contiguous ``(C, *S, N)``."""
-    return xp.ascontiguousarray(xp.moveaxis(a, 0, -1))
+# Columns are laid out (C, *K, N, *O), batch and output positions side by
+# side, so every GEMM is one BLAS call over the whole batch and im2col reads
+# the NCHW input directly in runs of an output row. For narrow outputs
+# (``last``) the batch goes innermost, (C, *K, *O, N): runs then span
+# (row x batch), for the price of moving the activations to batch-last.
+_LAST_BELOW = 16
 
 
-def _batch_first(xp, a):
-    """``(C, *S, N)`` back to a contiguous ``(N, C, *S)``."""
-    return xp.ascontiguousarray(xp.moveaxis(a, -1, 0))
+def _rows(xp, a, last):
+    """``(N, C, *S)`` as contiguous ``(C, N, *S)``, or ``(C, *S, N)`` if ``last``."""
+    return xp.ascontiguousarray(xp.moveaxis(a, 0, -1) if last else a.swapaxes(0, 1))
 
 
-def _im2col(xp, xt, K, O, stride, pads, dil):
-    """Columns ``(C, *K, *O, N)`` (contiguous) of ``xt`` ``(C, *S, N)``
-    zero-padded by ``pads`` ((lo, hi) per spatial dim)."""
-    if any(lo or hi for lo, hi in pads):
-        xt = xp.pad(xt, ((0, 0),) + pads + ((0, 0),))
-    st = xt.strides
-    sp = st[1:-1]
-    v = _as_strided(xp, xt, xt.shape[:1] + K + O + xt.shape[-1:],
-                    st[:1] + tuple(a * d for a, d in zip(sp, dil))
-                    + tuple(a * s for a, s in zip(sp, stride)) + st[-1:])
+def _unrows(xp, a, last):
+    """The inverse of ``_rows``."""
+    return xp.ascontiguousarray(xp.moveaxis(a, -1, 0) if last else a.swapaxes(0, 1))
+
+
+def _im2col(xp, x, K, O, stride, pads, dil, last):
+    """Columns ``(C, *K, N, *O)`` (or ``(C, *K, *O, N)`` if ``last``) of
+    ``x`` ``(N, C, *S)`` zero-padded by ``pads`` ((lo, hi) per spatial dim)."""
+    padded = any(lo or hi for lo, hi in pads)
+    if last:
+        x = _rows(xp, x, True)
+        if padded:
+            x = xp.pad(x, ((0, 0),) + pads + ((0, 0),))
+        st = x.strides
+        sp, c, n = st[1:-1], st[:1], st[-1:]
+        cs, ns = x.shape[:1], x.shape[-1:]
+    else:
+        if padded:
+            x = xp.pad(x, ((0, 0), (0, 0)) + pads)
+        st = x.strides
+        sp, c, n = st[2:], st[1:2], st[:1]
+        cs, ns = x.shape[1:2], x.shape[:1]
+    ks = tuple(a * d for a, d in zip(sp, dil))
+    os_ = tuple(a * s for a, s in zip(sp, stride))
+    if last:
+        v = _as_strided(xp, x, cs + K + O + ns, c + ks + os_ + n)
+    else:
+        v = _as_strided(xp, x, cs + K + ns + O, c + ks + n + os_)
     return xp.ascontiguousarray(v)
 
 
-def _col2im(xp, cols, S, stride, pads, dil):
-    """Sum windows ``cols`` laid out ``(*K, *B, *O, M)`` (any number of
-    leading ``B`` dims) back into ``(*B, *S, M)``."""
+def _col2im(xp, cols, S, stride, pads, dil, last=False):
+    """Sum windows ``cols`` laid out ``(*K, *B, *O)`` (any leading ``B``
+    dims; ``(*K, *B, *O, N)`` if ``last``) back into ``(*B, *S[, N])``."""
     nd = len(S)
+    t = cols.ndim - int(last)
     K = cols.shape[:nd]
-    O = cols.shape[-nd - 1:-1]
-    B = cols.shape[nd:-nd - 1]
+    O = cols.shape[t - nd:t]
+    B = cols.shape[nd:t - nd]
     lead = (slice(None),) * len(B)
     full = tuple(S[i] + pads[i][0] + pads[i][1] for i in range(nd))
-    out = xp.zeros(B + full + cols.shape[-1:], cols.dtype)
+    out = xp.zeros(B + full + cols.shape[t:], cols.dtype)
     for kk in itertools.product(*[range(k) for k in K]):
         sl = tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
                    for k, d, s, o in zip(kk, dil, stride, O))
@@ -102,27 +120,27 @@ def _col2im(xp, cols, S, stride, pads, dil):
     return out
 
 
-def _conv_raw(xp, xt, w, b, O, stride, pads, dil, groups, cols=None):
-    """Convolution of ``xt`` ``(C, *S, N)``: ``y (N, F, *O)`` and the columns."""
-    C, N = xt.shape[0], xt.shape[-1]
+def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last, cols=None):
+    """Convolution of ``x`` ``(N, C, *S)``: ``y (N, F, *O)`` and the columns."""
+    N, C = x.shape[:2]
     F = w.shape[0]
     if cols is None:
-        cols = _im2col(xp, xt, w.shape[2:], O, stride, pads, dil)
+        cols = _im2col(xp, x, w.shape[2:], O, stride, pads, dil, last)
     n = math.prod(O) * N
     ck = C // groups * math.prod(w.shape[2:])
     if groups == 1:
         yt = xp.matmul(w.reshape(F, ck), cols.reshape(ck, n))
     else:
         yt = xp.matmul(w.reshape(groups, F // groups, ck), cols.reshape(groups, ck, n))
-    yt = yt.reshape((F,) + O + (N,))
+    yt = yt.reshape((F,) + (O + (N,) if last else (N,) + O))
     if b is not None:
         yt += b.reshape((F,) + (1,) * (len(O) + 1))
-    return _batch_first(xp, yt), cols
+    return _unrows(xp, yt, last), cols
 
 
 def _conv_weight_raw(xp, cols, gyt, wshape, groups):
-    """Weight gradient from columns ``(C, *K, *O, N)`` and the output
-    gradient ``gyt`` ``(F, *O, N)``: one GEMM per group."""
+    """Weight gradient from columns and the output gradient ``gyt`` in rows
+    of the same layout: one GEMM per group."""
     F = gyt.shape[0]
     n = gyt.size // F
     ck = math.prod(wshape[1:])
@@ -134,12 +152,14 @@ def _conv_weight_raw(xp, cols, gyt, wshape, groups):
     return gw.reshape(wshape)
 
 
-def _conv_input_raw(xp, gyt, w, S, stride, pads, dil, groups):
-    """Input gradient (the transposed convolution) of ``gyt`` ``(F, *O, N)``
-    onto ``(N, C, *S)``: column gradients ``w.T @ gyt``, then col2im."""
+def _conv_input_raw(xp, gyt, w, S, stride, pads, dil, groups, last):
+    """Input gradient (the transposed convolution) of the output gradient's
+    rows ``gyt`` onto ``(N, C, *S)``: column gradients ``w.T @ gyt``, then
+    col2im."""
     nd = len(S)
-    F, N = gyt.shape[0], gyt.shape[-1]
-    O = gyt.shape[1:-1]
+    F = gyt.shape[0]
+    N = gyt.shape[-1] if last else gyt.shape[1]
+    inner = gyt.shape[1:]  # (N, *O) or (*O, N)
     K = w.shape[2:]
     cg = w.shape[1]
     fg = F // groups
@@ -150,9 +170,10 @@ def _conv_input_raw(xp, gyt, w, S, stride, pads, dil, groups):
         gc = xp.matmul(wt.reshape(kn * cg, fg), g2[0])
     else:
         gc = xp.matmul(wt.reshape(groups, kn * cg, fg), g2)
-    gc = xp.moveaxis(gc.reshape((groups,) + K + (cg,) + O + (N,)), 0, nd)  # (*K, g, cg, *O, N)
-    gx = _col2im(xp, gc, S, stride, pads, dil)  # (g, cg, *S, N)
-    return _batch_first(xp, gx.reshape((groups * cg,) + tuple(S) + (N,)))
+    gc = xp.moveaxis(gc.reshape((groups,) + K + (cg,) + inner), 0, nd)  # (*K, g, cg, ...)
+    gx = _col2im(xp, gc, S, stride, pads, dil, last)
+    return _unrows(xp, gx.reshape((groups * cg,) + (tuple(S) + (N,) if last else (N,) + S)),
+                   last)
 
 
 # ---------------------------------------------------------------- unfold / fold ops
@@ -169,7 +190,9 @@ class Col2ImBackward0(Node):
 def _unfold_nd(x, K, O, stride, pads, dil, shape=None):
     """Columns ``(N, C, *K, *O)`` of ``x`` as an op, reshaped to ``shape``."""
     xp = xp_of(x)
-    c = _batch_first(xp, _im2col(xp, _batch_last(xp, x._data), K, O, stride, pads, dil))
+    nd = len(K)
+    c = _im2col(xp, x._data, K, O, stride, pads, dil, False)  # (C, *K, N, *O)
+    c = xp.ascontiguousarray(xp.moveaxis(c, nd + 1, 0))
     out = _wrap(c if shape is None else c.reshape(shape))
     if _gs[0] and x._rg:
         n = Im2ColBackward0((x,))
@@ -186,9 +209,9 @@ def _fold_nd(cols, S, K, O, stride, pads, dil):
     nd = len(S)
     N = cols._data.shape[0]
     d = cols._data.reshape((N, -1) + tuple(K) + tuple(O))
-    t = xp.ascontiguousarray(d.transpose(tuple(range(2, 2 + nd)) + (1,)
-                                         + tuple(range(2 + nd, 2 + 2 * nd)) + (0,)))
-    out = _wrap(_batch_first(xp, _col2im(xp, t, S, stride, pads, dil)))
+    t = xp.ascontiguousarray(d.transpose(tuple(range(2, 2 + nd)) + (1, 0)
+                                         + tuple(range(2 + nd, 2 + 2 * nd))))  # (*K, C, N, *O)
+    out = _wrap(_unrows(xp, _col2im(xp, t, S, stride, pads, dil), False))
     if _gs[0] and cols._rg:
         n = Col2ImBackward0((cols,))
         n.save()
@@ -271,26 +294,26 @@ class ConvolutionBackward0(Node):
         xp = xp_of(g)
         gd, xd, wd = g._data, x._data, w._data
         st, pads, dil, grp = self.stride, self.pads, self.dil, self.groups
+        last = self.last
         gx = gw = None
-        gt = _batch_last(xp, gd)
         if not self.transposed:
+            gt = _rows(xp, gd, last)
             if need_x:
-                gx = _wrap(_conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp))
+                gx = _wrap(_conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp, last))
             if need_w:
                 cols = self.cols
                 if cols is None:
-                    cols = _im2col(xp, _batch_last(xp, xd), wd.shape[2:], gd.shape[2:], st, pads,
-                                   dil)
+                    cols = _im2col(xp, xd, wd.shape[2:], gd.shape[2:], st, pads, dil, last)
                 gw = _wrap(_conv_weight_raw(xp, cols, gt, wd.shape, grp))
         else:  # roles: conv input g, conv output-gradient x
             cols = None
             if need_x:
-                r, cols = _conv_raw(xp, gt, wd, None, xd.shape[2:], st, pads, dil, grp)
+                r, cols = _conv_raw(xp, gd, wd, None, xd.shape[2:], st, pads, dil, grp, last)
                 gx = _wrap(r)
             if need_w:
                 if cols is None:
-                    cols = _im2col(xp, gt, wd.shape[2:], xd.shape[2:], st, pads, dil)
-                gw = _wrap(_conv_weight_raw(xp, cols, _batch_last(xp, xd), wd.shape, grp))
+                    cols = _im2col(xp, gd, wd.shape[2:], xd.shape[2:], st, pads, dil, last)
+                gw = _wrap(_conv_weight_raw(xp, cols, _rows(xp, xd, last), wd.shape, grp))
         return gx, gw
 
     def _graph_grads(self, g, x, w, need_x, need_w):
@@ -327,26 +350,28 @@ def _weight_grad_op(x, gy, w, stride, pads, dil, groups):
 
 def _conv_op(x, w, b, O, stride, pads, dil, groups):
     """Convolution of checked arguments; output spatial size ``O``."""
-    xp = xp_of(x)
-    y, cols = _conv_raw(xp, _batch_last(xp, x._data), w._data, None if b is None else b._data, O,
-                        stride, pads, dil, groups)
-    return _record(_wrap(y), x, w, b, False, stride, pads, dil, groups, cols)
+    last = O[-1] < _LAST_BELOW
+    y, cols = _conv_raw(xp_of(x), x._data, w._data, None if b is None else b._data, O, stride,
+                        pads, dil, groups, last)
+    return _record(_wrap(y), x, w, b, False, stride, pads, dil, groups, last, cols)
 
 
 def _conv_transpose_op(x, w, b, S, stride, pads, dil, groups):
     """Transposed convolution of checked arguments onto spatial size ``S``."""
     xp = xp_of(x)
-    y = _conv_input_raw(xp, _batch_last(xp, x._data), w._data, S, stride, pads, dil, groups)
+    last = x._data.shape[-1] < _LAST_BELOW  # the width of the convolution it transposes
+    y = _conv_input_raw(xp, _rows(xp, x._data, last), w._data, S, stride, pads, dil, groups,
+                        last)
     if b is not None:
         y += b._data.reshape((-1,) + (1,) * len(S))
-    return _record(_wrap(y), x, w, b, True, stride, pads, dil, groups)
+    return _record(_wrap(y), x, w, b, True, stride, pads, dil, groups, last)
 
 
-def _record(out, x, w, b, transposed, stride, pads, dil, groups, cols=None):
+def _record(out, x, w, b, transposed, stride, pads, dil, groups, last, cols=None):
     if _gs[0] and (x._rg or w._rg or (b is not None and b._rg)):
         n = ConvolutionBackward0((x, w, b))
         n.save(x, w)
-        n.transposed = transposed
+        n.transposed, n.last = transposed, last
         n.stride, n.pads, n.dil, n.groups = stride, pads, dil, groups
         if cols is not None and w._rg and cols.nbytes <= _KEEP_COLS_BYTES:
             n.cols = cols
