@@ -46,10 +46,10 @@ def _pool_out(size, k, s, p, d, ceil):
 
 
 def _window_slices(K, O, stride, dil):
-    """(offset number, kernel offset, slices into the padded input) per offset."""
-    for i, kk in enumerate(itertools.product(*[range(k) for k in K])):
-        yield i, kk, (Ellipsis,) + tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
-                                         for k, d, s, o in zip(kk, dil, stride, O))
+    """(offset number, slices into the padded input) per kernel offset."""
+    return [(i, (Ellipsis,) + tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
+                                    for k, d, s, o in zip(kk, dil, stride, O)))
+            for i, kk in enumerate(itertools.product(*[range(k) for k in K]))]
 
 
 def _pad_input(xp, x, S, K, O, stride, pad, dil, value):
@@ -58,7 +58,7 @@ def _pad_input(xp, x, S, K, O, stride, pad, dil, value):
     nd = len(S)
     hi = tuple(max(0, (O[i] - 1) * stride[i] + dil[i] * (K[i] - 1) + 1 - pad[i] - S[i])
                for i in range(nd))
-    if not any(pad) and not any(hi):
+    if max(pad) == 0 and max(hi) == 0:
         return x
     widths = ((0, 0),) * (x.ndim - nd) + tuple(zip(pad, hi))
     return xp.pad(x, widths, constant_values=value)
@@ -69,17 +69,18 @@ def _overlapping(K, stride, dil):
 
 
 def _crop(xp, gp, S, pad):
-    if not any(pad) and gp.shape[-len(S):] == tuple(S):
+    if max(pad) == 0 and gp.shape[-len(S):] == tuple(S):
         return gp
     return xp.ascontiguousarray(gp[(Ellipsis,) + tuple(slice(p, p + s) for p, s in zip(pad, S))])
 
 
 class _Geometry:
     """Everything a pooling backward needs to revisit the windows."""
-    __slots__ = ("S", "K", "O", "stride", "pad", "dil")
+    __slots__ = ("S", "K", "O", "stride", "pad", "dil", "windows")
 
     def __init__(self, S, K, O, stride, pad, dil):
         self.S, self.K, self.O, self.stride, self.pad, self.dil = S, K, O, stride, pad, dil
+        self.windows = _window_slices(K, O, stride, dil)
 
     def padded_shape(self, lead):
         nd = len(self.S)
@@ -89,22 +90,36 @@ class _Geometry:
                             for i in range(nd))
 
 
+_GEOMETRIES = {}
+
+
+def _geometry(S, K, O, stride, pad, dil):
+    """A cached ``_Geometry`` (networks pool the same shapes every step)."""
+    key = (S, K, O, stride, pad, dil)
+    g = _GEOMETRIES.get(key)
+    if g is None:
+        if len(_GEOMETRIES) > 256:
+            _GEOMETRIES.clear()
+        g = _GEOMETRIES[key] = _Geometry(S, K, O, stride, pad, dil)
+    return g
+
+
 def _check_pool(input, nd, name, K, stride, pad, dil, ceil):
     """Shapes and torch's errors; returns the output spatial size."""
     if not isinstance(input, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(input).__name__}")
     shape = input._data.shape
-    if input._data.ndim not in (nd + 1, nd + 2) or any(s == 0 for s in shape[-nd - 1:]):
+    if input._data.ndim not in (nd + 1, nd + 2) or min(shape[-nd - 1:]) == 0:
         dims = {1: "2D or 3D", 2: "3D or 4D", 3: "4D or 5D"}[nd]
         raise RuntimeError(f"non-empty {dims} (batch mode) tensor expected for input")
-    if any(s == 0 for s in stride):
+    if min(stride) == 0:
         raise RuntimeError("stride should not be zero")
-    if any(d <= 0 for d in dil):
+    if min(dil) <= 0:
         names = ("dilationT", "dilationH", "dilationW")[3 - nd:] if nd > 1 else ("dilation",)
         raise RuntimeError("dilation should be greater than zero, but got "
                            + " ".join(f"{n}: {d}" for n, d in zip(names, dil)))
-    if any(k <= 0 for k in K):
+    if min(K) <= 0:
         raise RuntimeError(f"kernel size should be greater than zero, but got kernel_size={K}")
     for k, p, d in zip(K, pad, dil):
         if p > (d * (k - 1) + 1) // 2:
@@ -112,7 +127,7 @@ def _check_pool(input, nd, name, K, stride, pad, dil, ceil):
                                f"pad={p}, kernel_size={k} and dilation={d}")
     S = shape[-nd:]
     O = tuple(_pool_out(S[i], K[i], stride[i], pad[i], dil[i], ceil) for i in range(nd))
-    if any(o <= 0 for o in O):
+    if min(O) <= 0:
         if nd == 1 and name == "max_pool1d":
             raise RuntimeError(f"max_pool1d() Invalid computed output size: {O[0]}")
         c = shape[-nd - 1]
@@ -133,7 +148,7 @@ def _max_pool_raw(xp, x, g, need_arg):
     """Values and (if asked) the number of the winning kernel offset."""
     xpd = _pad_input(xp, x, g.S, g.K, g.O, g.stride, g.pad, g.dil, _lowest(x.dtype))
     out = arg = None
-    for i, _, sl in _window_slices(g.K, g.O, g.stride, g.dil):
+    for i, sl in g.windows:
         v = xpd[sl]
         if out is None:
             out = v.copy()
@@ -182,10 +197,10 @@ class MaxPoolBackward(Node):
         gp = xp.zeros(g.padded_shape(lead), gd.dtype)
         arg = self.arg
         if _overlapping(g.K, g.stride, g.dil):
-            for i, _, sl in _window_slices(g.K, g.O, g.stride, g.dil):
+            for i, sl in g.windows:
                 gp[sl] += gd * (arg == i)
         else:
-            for i, _, sl in _window_slices(g.K, g.O, g.stride, g.dil):
+            for i, sl in g.windows:
                 xp.multiply(gd, arg == i, out=gp[sl])
         return _wrap(_crop(xp, gp, g.S, g.pad)),
 
@@ -207,7 +222,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     pad = _tuple(padding, nd, name, "padding")
     dil = _tuple(dilation, nd, name, "dilation")
     S, O = _check_pool(input, nd, name, K, st, pad, dil, ceil_mode)
-    g = _Geometry(S, K, O, st, pad, dil)
+    g = _geometry(S, K, O, st, pad, dil)
     xp = xp_of(input)
     rg = _gs[0] and input._rg
     out, arg = _max_pool_raw(xp, input._data, g, rg or return_indices)
@@ -275,7 +290,7 @@ def _avg_divisor(xp, g, count_include_pad, dtype):
 def _window_sum(xp, x, g):
     xpd = _pad_input(xp, x, g.S, g.K, g.O, g.stride, g.pad, g.dil, 0)
     out = None
-    for _, _, sl in _window_slices(g.K, g.O, g.stride, g.dil):
+    for _, sl in g.windows:
         if out is None:
             out = xpd[sl].copy()
         else:
@@ -287,7 +302,7 @@ def _window_spread(xp, gd, g):
     """Adjoint of ``_window_sum``: each output's value added over its window."""
     gp = xp.zeros(g.padded_shape(gd.shape[:-len(g.S)]), gd.dtype)
     over = _overlapping(g.K, g.stride, g.dil)
-    for _, _, sl in _window_slices(g.K, g.O, g.stride, g.dil):
+    for _, sl in g.windows:
         if over:
             gp[sl] += gd
         else:
@@ -349,7 +364,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
     S, O = _check_pool(input, nd, name, K, st, pad, dil, ceil_mode)
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("divisor must be not zero")
-    g = _Geometry(S, K, O, st, pad, dil)
+    g = _geometry(S, K, O, st, pad, dil)
     xp = xp_of(input)
     if divisor_override is not None:
         div = divisor_override
@@ -424,7 +439,7 @@ def _adaptive_avg_pool(input, output_size, nd, name):
         return R.mean(input, tuple(range(-nd, 0)), keepdim=True)
     if all(o and s % o == 0 for s, o in zip(S, O)):
         K = tuple(s // o for s, o in zip(S, O))
-        g = _Geometry(S, K, O, K, (0,) * nd, (1,) * nd)
+        g = _geometry(S, K, O, K, (0,) * nd, (1,) * nd)
         return _avg_pool_op(input, g, math.prod(K))
     y = input
     for i in range(nd):  # separable: one small matmul per dimension
