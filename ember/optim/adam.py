@@ -1,7 +1,7 @@
 """Adam (and, with ``decoupled_weight_decay``, AdamW)."""
 from .._tensor import Tensor
-from .optimizer import (Optimizer, _adam_moments, _check_args, _count, _real, _step_tensor,
-                        _to_scalar, _zeros_like)
+from .optimizer import (Optimizer, _adam_moments, _blocks, _check_args, _count, _real,
+                        _step_tensor, _to_scalar, _zeros_like)
 
 __all__ = ["Adam"]
 
@@ -48,22 +48,24 @@ class Adam(Optimizer):
             lr, eps, weight_decay = _to_scalar(group["lr"]), group["eps"], group["weight_decay"]
             amsgrad, maximize = group["amsgrad"], group["maximize"]
             decoupled_lr = lr if group["decoupled_weight_decay"] else None
-            for p, a, g, xp, (t, u) in self._params(group, 2):
+            for p, a, g, xp, _ in self._params(group, 0):
                 state = self._state(p, group)
                 step = _count(state)
-                g = self._grad(xp, a, g, maximize, weight_decay, t, decoupled_lr)
                 m, v = _real(state["exp_avg"]._data), _real(state["exp_avg_sq"]._data)
-                _adam_moments(xp, m, v, g, beta1, beta2, u)
+                vmax = _real(state["max_exp_avg_sq"]._data) if amsgrad else None
                 step_size = lr / (1 - beta1 ** step)
                 bias_correction2_sqrt = (1 - beta2 ** step) ** 0.5
-                if amsgrad:
-                    vmax = _real(state["max_exp_avg_sq"]._data)
-                    xp.maximum(vmax, v, out=vmax)
-                    v = vmax
-                xp.sqrt(v, out=u)  # denom
-                u /= bias_correction2_sqrt
-                u += eps
-                xp.multiply(m, -step_size, out=t)
-                t /= u
-                a += t
+                for a, g, m, v, vmax in _blocks(a, g, m, v, vmax):
+                    t, u = self._scratch(a, 2)
+                    g = self._grad(xp, a, g, maximize, weight_decay, t, decoupled_lr)
+                    _adam_moments(xp, m, v, g, beta1, beta2, u)
+                    if amsgrad:
+                        xp.maximum(vmax, v, out=vmax)
+                        v = vmax
+                    xp.sqrt(v, out=u)  # denom
+                    u /= bias_correction2_sqrt
+                    u += eps
+                    xp.multiply(m, -step_size, out=t)
+                    t /= u
+                    a += t
         return loss

@@ -125,6 +125,25 @@ def _lerp(xp, m, g, w, tmp):
         xp.add(g, tmp, out=m)
 
 
+# An update made of several ufuncs runs block by block over parameters larger
+# than this (in elements), so that each block stays in cache from one ufunc to
+# the next instead of every ufunc streaming the whole array through memory.
+_BLOCK = 1 << 16
+
+
+def _blocks(*arrays):
+    """Matching flat blocks of same-shaped arrays (``None`` passes through), or
+    the arrays themselves when small, not C-contiguous or not NumPy arrays."""
+    a = arrays[0]
+    if a.size <= _BLOCK or type(a) is not np.ndarray or not all(
+            x is None or x.flags.c_contiguous for x in arrays):
+        yield arrays
+        return
+    flat = [None if x is None else x.reshape(-1) for x in arrays]
+    for s in range(0, a.size, _BLOCK):
+        yield tuple(None if f is None else f[s:s + _BLOCK] for f in flat)
+
+
 def _adam_moments(xp, m, v, g, beta1, beta2, tmp):
     """torch's ``m.lerp_(g, 1 - beta1)``; ``v.mul_(beta2).addcmul_(g, g, value=1 - beta2)``."""
     _lerp(xp, m, g, 1 - beta1, tmp)

@@ -1,5 +1,5 @@
 """Stochastic gradient descent, optionally with (Nesterov) momentum."""
-from .optimizer import Optimizer, _check_args, _real, _to_scalar, _zeros_like
+from .optimizer import Optimizer, _blocks, _check_args, _real, _to_scalar, _zeros_like
 
 __all__ = ["SGD"]
 
@@ -29,29 +29,34 @@ class SGD(Optimizer):
             momentum, dampening = group["momentum"], group["dampening"]
             weight_decay, nesterov, maximize = (group["weight_decay"], group["nesterov"],
                                                 group["maximize"])
-            for p, a, g, xp, (t, u) in self._params(group, 2):
-                g = self._grad(xp, a, g, maximize, weight_decay, t)
+            for p, a, g, xp, _ in self._params(group, 0):
+                b = first = None
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
-                    if buf is None:  # the first buffer is the gradient itself
+                    first = buf is None
+                    if first:  # the first buffer is the gradient itself
                         buf = state["momentum_buffer"] = _zeros_like(p)
-                        b = _real(buf._data)
-                        b[...] = g
-                    else:
-                        b = _real(buf._data)
-                        b *= momentum
-                        if dampening == 0:
-                            b += g
+                    b = _real(buf._data)
+                for a, g, b in _blocks(a, g, b):
+                    t, u = self._scratch(a, 2)
+                    g = self._grad(xp, a, g, maximize, weight_decay, t)
+                    if b is not None:
+                        if first:
+                            b[...] = g
                         else:
-                            xp.multiply(g, 1 - dampening, out=u)
-                            b += u
-                    if nesterov:
-                        xp.multiply(b, momentum, out=u)
-                        u += g
-                        g = u
-                    else:
-                        g = b
-                xp.multiply(g, -lr, out=u)
-                a += u
+                            b *= momentum
+                            if dampening == 0:
+                                b += g
+                            else:
+                                xp.multiply(g, 1 - dampening, out=u)
+                                b += u
+                        if nesterov:
+                            xp.multiply(b, momentum, out=u)
+                            u += g
+                            g = u
+                        else:
+                            g = b
+                    xp.multiply(g, -lr, out=u)
+                    a += u
         return loss
