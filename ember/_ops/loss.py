@@ -375,10 +375,13 @@ def _class_layout(input, target, weight, ignore_index, name):
     else:
         rows = xp.moveaxis(x, 1, -1).reshape(-1, C)
     t = td.reshape(-1)
-    valid = t != ignore_index
-    bad = valid & ((t < 0) | (t >= C))
-    if bad.any():
-        raise IndexError(f"Target {int(t[bad.argmax()])} is out of bounds.")
+    if t.size and 0 <= t.min() and t.max() < C and not (0 <= ignore_index < C):
+        valid = None  # the common case: every target counts
+    else:
+        valid = t != ignore_index
+        bad = valid & ((t < 0) | (t >= C))
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad.argmax()])} is out of bounds.")
     return rows, t, valid, ts if nd != 1 else (), C
 
 
@@ -391,11 +394,15 @@ def _to_layout(xp, rows, shape):
 
 
 def _pick_weights(xp, t, valid, weight, dtype):
-    """Per-row weight ``w[target]`` (0 where ignored) and the safe targets."""
+    """Per-row weight ``w[target]`` (0 where ignored), the safe targets and
+    the validity mask (all True when ``valid`` is None)."""
+    if valid is None:
+        valid = xp.ones(t.shape, bool)
+        return (xp.ones(t.shape, dtype) if weight is None else weight._data[t]), t, valid
     ts = xp.where(valid, t, 0)
     if weight is None:
-        return valid.astype(dtype), ts
-    return weight._data[ts] * valid, ts
+        return valid.astype(dtype), ts, valid
+    return weight._data[ts] * valid, ts, valid
 
 
 def _one_hot_rows(xp, ts, valid, C, dtype):
@@ -475,7 +482,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     rows, t, valid, out_shape, C = _class_layout(input, target, weight, ignore_index,
                                                  "nll_loss")
     xp = xp_of(input)
-    wt, ts = _pick_weights(xp, t, valid, weight, rows.dtype)
+    wt, ts, valid = _pick_weights(xp, t, valid, weight, rows.dtype)
     losses = -rows[xp.arange(rows.shape[0]), ts] * wt
     out, denom = _reduce_rows(xp, losses, wt, reduction, out_shape, rows.dtype)
     out = _wrap(out)
@@ -549,7 +556,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     e = xp.exp(z)
     es = e.sum(1)
     lse = xp.log(es)  # log-probabilities are z - lse
-    wt, ts = _pick_weights(xp, t, valid, weight, rows.dtype)
+    wt, ts, valid = _pick_weights(xp, t, valid, weight, rows.dtype)
     M = rows.shape[0]
     losses = (lse - z[xp.arange(M), ts]) * wt
     ls = float(label_smoothing)
