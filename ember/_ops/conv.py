@@ -149,16 +149,17 @@ def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last, cols=None):
 
 def _conv_weight_raw(xp, cols, gyt, wshape, groups):
     """Weight gradient from columns and the output gradient ``gyt`` in rows
-    of the same layout: one GEMM per group."""
+    of the same layout: one GEMM per group, ``(cols @ gyt.T).T`` (steadier
+    in OpenBLAS than ``gyt @ cols.T`` for the long inner dimension)."""
     F = gyt.shape[0]
     n = gyt.size // F
     ck = math.prod(wshape[1:])
     if groups == 1:
-        gw = xp.matmul(gyt.reshape(F, n), cols.reshape(ck, n).T)
+        gw = xp.matmul(cols.reshape(ck, n), gyt.reshape(F, n).T).T
     else:
-        gw = xp.matmul(gyt.reshape(groups, F // groups, n), cols.reshape(groups, ck, n)
-                       .swapaxes(1, 2))
-    return gw.reshape(wshape)
+        gw = xp.matmul(cols.reshape(groups, ck, n), gyt.reshape(groups, F // groups, n)
+                       .swapaxes(1, 2)).swapaxes(1, 2)
+    return xp.ascontiguousarray(gw).reshape(wshape)
 
 
 def _conv_input_raw(xp, gyt, w, S, stride, pads, dil, groups, last):
