@@ -198,6 +198,17 @@ def test_bce_with_logits(reduction, weighted, pos):
         rtol=1e-10, atol=1e-12)
 
 
+def test_bce_with_logits_is_one_node_twice_differentiable():
+    x = ember.tensor(_arr(4, 3) * 3, requires_grad=True)
+    t = ember.tensor(_probs(4, 3), requires_grad=True)
+    pw = ember.tensor(_probs(3) * 3)
+    loss = ember.nn.functional.binary_cross_entropy_with_logits(x, t, pos_weight=pw)
+    assert type(loss.grad_fn).__name__ == "BinaryCrossEntropyWithLogitsBackward0"
+    assert ember.autograd.gradgradcheck(
+        lambda x, t: ember.nn.functional.binary_cross_entropy_with_logits(
+            x, t, weight=pw, pos_weight=pw, reduction="sum"), (x, t))
+
+
 # ---------------------------------------------------------------- the other losses
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])

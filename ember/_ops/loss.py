@@ -659,23 +659,53 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return out
 
 
+class BinaryCrossEntropyWithLogitsBackward0(Node):
+    """d/dx = lw sigmoid(x) - pos_weight t and d/dt = -x - (pos_weight - 1)
+    logsigmoid(x), where lw = 1 + (pos_weight - 1) t; times weight (ember ops,
+    so the gradient is differentiable again)."""
+
+    def backward(self, g):
+        x, t, w, pw = self.saved
+        gg = g / self.n if self.reduction == "mean" else g
+        if w is not None:
+            gg = gg * w
+        gx = gt = None
+        if x._rg:
+            if pw is None:
+                gx = (P.sigmoid(x) - t) * gg
+            else:
+                gx = (((pw - 1) * t + 1) * P.sigmoid(x) - pw * t) * gg
+            gx = grad_for(gx, x)
+        if t._rg:
+            gt = -x if pw is None else -x - (pw - 1) * logsigmoid(x)
+            gt = grad_for(gt * gg, t)
+        return gx, gt, None, None
+
+
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
                                      reduction="mean", pos_weight=None):
-    """``(1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x)``, stable for any x."""
+    """``(1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x)``, stable for any x; one fused op."""
     reduction = _reduction(reduction, size_average, reduce)
     if tuple(target._data.shape) != tuple(input._data.shape):
         raise ValueError(f"Target size ({Size(target._data.shape)}) must be the same as input "
                          f"size ({Size(input._data.shape)})")
     _no_grad_for(weight, "binary_cross_entropy_with_logits", "weight")
     _no_grad_for(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
-    ls = logsigmoid(input)
+    xp = xp_of(input)
+    x, t = input._data, target._data
+    ls = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
     if pos_weight is not None:
-        loss = (1 - target) * input - ((pos_weight - 1) * target + 1) * ls
-    else:
-        loss = (1 - target) * input - ls
+        ls *= (pos_weight._data - 1) * t + 1
+    loss = (1 - t) * x - ls
     if weight is not None:
-        loss = loss * weight
-    return _reduce(loss, reduction)
+        loss = loss * weight._data
+    out = _wrap(_reduce_raw(xp, loss, reduction))
+    if _gs[0] and (input._rg or target._rg):
+        n = BinaryCrossEntropyWithLogitsBackward0((input, target, weight, pos_weight))
+        n.save(input, target, weight, pos_weight)
+        n.reduction, n.n = reduction, loss.size
+        attach(out, n)
+    return out
 
 
 # ---------------------------------------------------------------- other losses (ember ops)
