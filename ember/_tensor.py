@@ -292,9 +292,13 @@ class Tensor:
         cur = self._grad
         if cur is None:
             arr = g._data
-            if g._rg or arr.base is not None or id(arr) in shared or not arr.flags.writeable:
+            base = arr.base
+            if g._rg or id(arr) in shared or not arr.flags.writeable or (
+                    base is not None and not _whole_view(arr, base, shared)):
                 if not g._rg:
                     g = Tensor._wrap(arr.copy())
+            elif base is not None:
+                shared.add(id(base))
             shared.add(id(g._data))
             self._grad = g
         elif g._rg or cur._rg or _gs[0]:
@@ -567,6 +571,16 @@ def _rebuild_tensor(cls, arr, requires_grad, device="cpu"):
     t = _wrap(B.move_array(arr, B.to_device(device)) if device != "cpu" else arr)
     t._rg = requires_grad
     return t if cls is Tensor else cls._from_rebuilt(t, requires_grad)
+
+
+def _whole_view(a, base, shared):
+    """Whether gradient array ``a``, a view of ``base``, may become a ``.grad``
+    as it is: it spans all of ``base`` in C order, and ``base`` is a temporary
+    of this backward that no other gradient (nor the caller's, see
+    ``shared``) has claimed. A Linear's weight gradient arrives so (the
+    transpose of a fresh product), as does a bias gradient (a reshaped sum)."""
+    return (type(base) is type(a) and base.base is None and id(base) not in shared
+            and a.flags.c_contiguous and a.nbytes == base.nbytes)
 
 
 def _ptr(a):

@@ -2,14 +2,15 @@
 plain and transposed, in 1, 2 and 3 dimensions.
 
 Forward: the zero-padded input seen through a strided window view is copied
-once into columns ``(C, *K, N, *O)`` (batch innermost for narrow outputs) and
-multiplied by the weight in one GEMM; the bias is added in place. Backward: the weight gradient is
-a GEMM against the same columns (kept from the forward pass when small,
-rebuilt otherwise); the input gradient is a GEMM giving column gradients that
-col2im scatters back by looping over the kernel offsets and adding strided
-slices. A transposed convolution is the input gradient of a convolution, so
-the same three kernels serve it. Under ``create_graph`` the gradients are
-built from ember ops (unfold, fold, matmul), so they are differentiable again.
+once into columns ``(C, *K, N, *O)`` (batch innermost for narrow outputs)
+and multiplied by the weight in one GEMM; the bias is added in place.
+Backward: the weight gradient is a GEMM against the same columns (kept from
+the forward pass when small, rebuilt otherwise); the input gradient is a
+GEMM giving column gradients that col2im scatters back by looping over the
+kernel offsets and adding strided slices. A transposed convolution is the
+input gradient of a convolution, so the same three kernels serve it. Under
+``create_graph`` the gradients are built from ember ops (unfold, fold,
+matmul), so they are differentiable again.
 """
 import itertools
 import math
@@ -265,7 +266,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     S = _ntuple(output_size, 2, "output_size")
     K, dil, pad, st = _fold_args(kernel_size, dilation, padding, stride)
     x = input if len(shape) == 3 else input.unsqueeze(0)
-    N, ck, n = x._data.shape
+    ck, n = x._data.shape[1:]
     if ck % (K[0] * K[1]):
         raise RuntimeError("Expected size of input's dimension 1 to be divisible by the product of "
                            f"kernel_size, but got input.size(1)={ck} and kernel_size={K}.")

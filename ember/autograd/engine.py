@@ -108,8 +108,9 @@ def run_backward(tensors, grad_tensors, retain_graph, create_graph, inputs=None,
             buf = buffers[node] = [None] * node.num_outputs
         _accumulate(buf, nr, g)
 
-    # user-supplied gradients must not become some leaf's .grad uncopied
-    shared = {id(g._data) for _, _, g in roots}
+    # user-supplied gradients (and the arrays they view) must not become some
+    # leaf's .grad uncopied
+    shared = {id(a) for _, _, g in roots for a in (g._data, g._data.base) if a is not None}
     ready = [n for n in dict.fromkeys(root_nodes) if deps.get(n, 0) == 0]
     prev_mode = grad_mode._state[0]
     grad_mode._state[0] = bool(create_graph)
