@@ -31,6 +31,7 @@ range = _C.range_  # noqa: A001
 from .random import (manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
                      default_generator)
 from . import random, cuda, backends
+from .backends import set_float32_matmul_precision, get_float32_matmul_precision
 from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor,
                       CharTensor, ByteTensor, BoolTensor)
 from ._utils import (is_tensor, is_storage, is_floating_point, is_complex, is_nonzero, numel,
@@ -53,4 +54,8 @@ preserve_format = contiguous_format = channels_last = None
 __version__ = "0.1.0"
 
 from . import nn, optim, utils  # noqa: E402
+from ._ops.loss import method_form as _method_form  # noqa: E402
+
+softmax = Tensor.softmax = _method_form(nn.functional.softmax)
+log_softmax = Tensor.log_softmax = _method_form(nn.functional.log_softmax)
 from .serialization import save, load  # noqa: E402

@@ -4,11 +4,14 @@ from . import _backend as B
 
 
 class _LegacyTensorType:
-    def __init__(self, name, dtype):
+    def __init__(self, name, dtype, cuda=False):
         self.__name__ = name
         self.dtype = dtype
+        self.is_cuda = cuda
 
     def __call__(self, *args, device=None):
+        if device is None and self.is_cuda:
+            device = "cuda"
         from ._tensor import Tensor
         from ._ops import creation
         if len(args) == 1 and not isinstance(args[0], int):
@@ -21,18 +24,20 @@ class _LegacyTensorType:
 
     def __instancecheck__(self, obj):
         from ._tensor import Tensor
-        return isinstance(obj, Tensor) and obj.dtype is self.dtype and obj.is_cpu
+        return isinstance(obj, Tensor) and obj.dtype is self.dtype and obj.is_cuda == self.is_cuda
 
     def __repr__(self):
-        return f"<class 'torch.{self.__name__}'>"
+        return f"<class 'torch.{'cuda.' if self.is_cuda else ''}{self.__name__}'>"
 
 
-FloatTensor = _LegacyTensorType("FloatTensor", B.float32)
-DoubleTensor = _LegacyTensorType("DoubleTensor", B.float64)
-HalfTensor = _LegacyTensorType("HalfTensor", B.float16)
-LongTensor = _LegacyTensorType("LongTensor", B.int64)
-IntTensor = _LegacyTensorType("IntTensor", B.int32)
-ShortTensor = _LegacyTensorType("ShortTensor", B.int16)
-CharTensor = _LegacyTensorType("CharTensor", B.int8)
-ByteTensor = _LegacyTensorType("ByteTensor", B.uint8)
-BoolTensor = _LegacyTensorType("BoolTensor", B.bool_)
+def _types(cuda):
+    return {name: _LegacyTensorType(name, dt, cuda) for name, dt in (
+        ("FloatTensor", B.float32), ("DoubleTensor", B.float64), ("HalfTensor", B.float16),
+        ("LongTensor", B.int64), ("IntTensor", B.int32), ("ShortTensor", B.int16),
+        ("CharTensor", B.int8), ("ByteTensor", B.uint8), ("BoolTensor", B.bool_))}
+
+
+CUDA_TYPES = _types(cuda=True)  # torch.cuda.FloatTensor, ...
+
+
+globals().update(_types(cuda=False))

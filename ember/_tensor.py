@@ -457,13 +457,20 @@ class Tensor:
         return self.to(device, non_blocking=non_blocking)
 
     def type(self, dtype=None, non_blocking=False):
+        """The type name (``'torch.cuda.FloatTensor'``), or a copy as that
+        type: a legacy type name or class also picks the device, a dtype keeps it."""
         if dtype is None:
-            return _TYPE_NAMES[self.dtype]
+            name = _TYPE_NAMES[self.dtype]
+            return name.replace("torch.", "torch.cuda.", 1) if self.is_cuda else name
         if isinstance(dtype, str):
+            cuda = dtype.startswith("torch.cuda.")
+            name = dtype.replace("torch.cuda.", "torch.", 1)
             for k, v in _TYPE_NAMES.items():
-                if v == dtype or v == "torch." + dtype:
-                    return self.to(k)
+                if v == name:
+                    return self.to("cuda" if cuda else "cpu", k, non_blocking)
             raise ValueError(f"invalid type: '{dtype}'")
+        if hasattr(dtype, "is_cuda"):  # torch.FloatTensor, torch.cuda.LongTensor, ...
+            return self.to("cuda" if dtype.is_cuda else "cpu", dtype.dtype, non_blocking)
         return self.to(B.to_dtype(dtype))
 
     def type_as(self, other):
@@ -736,7 +743,7 @@ for _mod, _names in (
         (_S, ("view", "view_as", "reshape", "reshape_as", "flatten", "unflatten", "squeeze",
               "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t", "movedim",
               "moveaxis", "expand", "expand_as", "broadcast_to", "narrow", "slice_scatter",
-              "clone", "contiguous", "repeat", "tile", "repeat_interleave", "resize_",
+              "clone", "contiguous", "repeat", "tile", "repeat_interleave", "resize", "resize_",
               "resize_as_", "split", "chunk", "tensor_split", "unbind", "select", "flip",
               "fliplr", "flipud", "roll", "tril", "triu", "diagonal", "diag", "diag_embed",
               "trace", "as_strided", "unfold")),

@@ -13,7 +13,12 @@ def manual_seed(seed):
 
 
 def seed():
-    return B.default_generator.seed()
+    """A fresh non-deterministic seed for the CPU generator, also given to
+    every CUDA device (as torch)."""
+    s = B.default_generator.seed()
+    from . import cuda
+    cuda.manual_seed_all(s)
+    return s
 
 
 def initial_seed():

@@ -277,6 +277,16 @@ def test_tf32_flag_switches_cupy(fake_cuda):
         assert linalg.get_compute_type(np.float32) == linalg.COMPUTE_TYPE_DEFAULT
     finally:
         m.allow_tf32 = False
+    try:
+        for precision, tf32 in (("high", True), ("medium", True), ("highest", False)):
+            ember.set_float32_matmul_precision(precision)
+            assert ember.get_float32_matmul_precision() == precision and m.allow_tf32 == tf32
+            assert (linalg.get_compute_type(np.float32) == linalg.COMPUTE_TYPE_TF32) == tf32
+        with pytest.warns(UserWarning, match="foo is not one of"):
+            ember.set_float32_matmul_precision("foo")
+        assert ember.get_float32_matmul_precision() == "highest"
+    finally:
+        m.allow_tf32 = False
     ember.backends.cudnn.benchmark = True   # accepted: CuPy 14 has no cuDNN
     ember.backends.cudnn.deterministic = True
     assert ember.backends.cudnn.is_available() is False
@@ -748,3 +758,28 @@ def test_seed000_gpu_loop_full_size():
     np.testing.assert_allclose(_seed000_simple_nn_losses("cuda", side=100, n=64, epochs=1),
                                _seed000_simple_nn_losses("cpu", side=100, n=64, epochs=1),
                                rtol=1e-4, atol=1e-5)
+
+
+def test_legacy_cuda_types_and_type_names(cuda):
+    x = ember.randn(3).cuda()
+    assert x.type() == "torch.cuda.FloatTensor"
+    assert isinstance(x, ember.cuda.FloatTensor) and not isinstance(x, ember.FloatTensor)
+    assert x.type("torch.DoubleTensor").device.type == "cpu"
+    y = ember.tensor([1.0, 2.0]).type(ember.cuda.LongTensor)
+    assert y.is_cuda and y.dtype is ember.int64
+    assert ember.cuda.FloatTensor([1, 2]).is_cuda
+
+
+def test_seed_reseeds_cuda_generators(cuda):
+    s = ember.seed()
+    assert ember.cuda.initial_seed() == s == ember.initial_seed()
+
+
+def test_dropout_on_cuda_draws_from_the_cuda_generator(cuda):
+    x = ember.ones(1000).cuda()
+    ember.cuda.manual_seed(5)
+    a = ember.nn.functional.dropout(x, 0.5)
+    state = ember.get_rng_state()
+    ember.cuda.manual_seed(5)
+    b = ember.nn.functional.dropout(x, 0.5)
+    assert ember.equal(a.cpu(), b.cpu()) and ember.equal(state, ember.get_rng_state())

@@ -316,3 +316,67 @@ def test_selection_ops(fn):
         assert eo == to
     else:
         assert_close(eo, to, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- torch.softmax, resize, types
+@pytest.mark.parametrize("expr", ["L.softmax(x, 1)", "L.log_softmax(x, 0)", "x.softmax(-1)",
+                                  "x.log_softmax(dim=1)", "L.softmax(x, 1, L.float64)",
+                                  "x.log_softmax(0, dtype=L.float64)"])
+def test_softmax_function_and_method_forms(expr):
+    a = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    check_op(lambda lib, x: eval(expr, {"L": lib, "x": x}), a)
+
+
+def test_deprecated_resize_reshapes_with_torch_warning_and_error():
+    a = np.arange(12.0)
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+            y = x.resize(3, 4)
+        assert tuple(y.shape) == (3, 4)
+        (y * lib.arange(12.0).reshape(3, 4)).sum().backward()
+        assert np.array_equal(x.grad.numpy(), np.arange(12.0))
+    te = raises_same(lambda lib: lib.zeros(2, 3).resize(4, 5))
+    with pytest.raises(type(te), match="requested resize to 4x5") as ee:
+        ember.zeros(2, 3).resize(4, 5)
+    assert str(ee.value) == str(te)
+
+
+@pytest.mark.parametrize("target", ["torch.DoubleTensor", "torch.LongTensor", "torch.BoolTensor"])
+def test_type_by_name(target):
+    e = ember.tensor([1.5, 2.5]).type(target)
+    t = torch.tensor([1.5, 2.5]).type(target)
+    assert_close(e, t)
+    assert e.type() == t.type()
+
+
+def test_type_by_unknown_name_raises_as_torch():
+    te = raises_same(lambda lib: lib.tensor([1.5]).type("LongTensor"))
+    with pytest.raises(type(te)) as ee:
+        ember.tensor([1.5]).type("LongTensor")
+    assert str(ee.value) == str(te)
+
+
+def test_legacy_cuda_type_objects():
+    assert repr(ember.cuda.FloatTensor) == repr(torch.cuda.FloatTensor)
+    assert repr(ember.LongTensor) == repr(torch.LongTensor)
+    x = ember.randn(2)
+    assert isinstance(x, ember.FloatTensor) and not isinstance(x, ember.cuda.FloatTensor)
+    assert x.type(ember.DoubleTensor).dtype is ember.float64
+
+
+@pytest.mark.parametrize("dtype", [ember.float32, ember.float64, ember.float16])
+def test_uniform_normal_fill_in_place_with_their_statistics(dtype):
+    w = ember.empty(400, 500, dtype=dtype)
+    ptr = w.data_ptr()
+    w.uniform_(-3.0, 1.0)
+    assert w.dtype is dtype and w.data_ptr() == ptr
+    assert -3.0 <= float(w.min()) and float(w.max()) <= 1.0
+    assert abs(float(w.float().mean()) + 1.0) < 0.02
+    w.normal_(2.0, 0.5)
+    assert abs(float(w.float().mean()) - 2.0) < 0.01 and abs(float(w.float().std()) - 0.5) < 0.01
+    g1, g2 = ember.Generator().manual_seed(3), ember.Generator().manual_seed(3)
+    a = ember.empty(5, dtype=dtype).normal_(generator=g1)
+    assert ember.equal(a, ember.empty(5, dtype=dtype).normal_(generator=g2))
+    v = ember.empty(4, 6, dtype=dtype).t().uniform_(5.0, 6.0)  # non-contiguous storage
+    assert 5.0 <= float(v.min()) and float(v.max()) <= 6.0

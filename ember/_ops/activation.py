@@ -461,7 +461,7 @@ def rrelu(input, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False, ge
     if not training:
         return leaky_relu(input, (lower + upper) / 2, inplace)
     d = input._data
-    noise = B.rng_of(generator).uniform(lower, upper, d.shape).astype(d.dtype)
+    noise = B.rng_of(generator, input.device).uniform(lower, upper, d.shape).astype(d.dtype)
     noise = np.where(B.move_array(d, B.CPU) >= 0, np.ones((), d.dtype), noise)
     slope = _wrap(B.move_array(noise, input.device))
     return input.mul_(slope) if inplace else input * slope
@@ -477,7 +477,7 @@ def _keep_mask(input, p, shape, generator=None):
     """A scaled Bernoulli(1 - p) mask of ``shape`` in ``input``'s dtype and device."""
     d = input._data
     dt = np.float64 if d.dtype == np.float64 else np.float32
-    keep = B.rng_of(generator).random(shape, dtype=dt) >= p
+    keep = B.rng_of(generator, input.device).random(shape, dtype=dt) >= p
     if p == 1.0:
         m = np.zeros(shape, d.dtype)
     else:

@@ -381,12 +381,25 @@ def _fill_random(self, a):
     return self
 
 
+def _fill_affine(self, generator, draw, scale, shift):
+    """Fill with ``draw * scale + shift``, drawn straight into float32/float64
+    CPU storage (no float64 temporary), else drawn in float64 and placed."""
+    d, rng = self._data, _rng(generator, self.device)
+    if type(d) is np.ndarray and d.dtype.name in ("float32", "float64") and d.flags.c_contiguous:
+        getattr(rng, draw)(dtype=d.dtype, out=d)
+        d *= scale
+        d += shift
+        self._bump_version()
+        return self
+    return _fill_random(self, getattr(rng, draw)(d.shape) * scale + shift)
+
+
 def uniform_(self, from_=0.0, to=1.0, *, generator=None):
-    return _fill_random(self, _rng(generator, self.device).uniform(from_, to, self._data.shape))
+    return _fill_affine(self, generator, "random", to - from_, from_)
 
 
 def normal_(self, mean=0.0, std=1.0, *, generator=None):
-    return _fill_random(self, _rng(generator, self.device).normal(mean, std, self._data.shape))
+    return _fill_affine(self, generator, "standard_normal", std, mean)
 
 
 def bernoulli_(self, p=0.5, *, generator=None):

@@ -116,6 +116,13 @@ def _with_output_saved(node_cls, input, r, dim):
     return out
 
 
+def method_form(fn):
+    """``torch.softmax(input, dim, dtype)`` / ``Tensor.softmax(dim, dtype)``:
+    ``dim`` required, ``dtype`` third."""
+    def op(input, dim, dtype=None):
+        return fn(input, dim, dtype=dtype)
+    op.__name__ = op.__qualname__ = fn.__name__
+    return op
 
 
 def softmin(input, dim=None, _stacklevel=3, dtype=None):

@@ -1,5 +1,7 @@
 """Views (which share storage with their base, as in torch), reshapes,
 joins and splits, flips and rolls."""
+import warnings
+
 import numpy as np
 
 from .. import _backend as B
@@ -409,6 +411,20 @@ def resize_(input, *sizes):
         input._data = flat.reshape(shape)
     input._bump_version()
     return input
+
+
+def resize(input, *sizes):
+    """The deprecated out-of-place resize: a reshape keeping the element count."""
+    warnings.warn("non-inplace resize is deprecated", stacklevel=2)
+    shape = shape_arg(sizes)
+    n, m = int(np.prod(shape)), input._data.size
+    if n != m:
+        raise RuntimeError(f"requested resize to {'x'.join(map(str, shape))} ({n} elements in "
+                           f"total), but the given tensor has a size of "
+                           f"{'x'.join(map(str, input._data.shape))} ({m} elements). autograd's "
+                           "resize can only change the shape of a given tensor, while preserving "
+                           "the number of elements. ")
+    return input.reshape(shape)
 
 
 def resize_as_(input, other):

@@ -6,6 +6,7 @@ flag starts from that variable, off by default as in torch). The cuDNN
 flags are accepted and have no effect: CuPy 14 has no cuDNN.
 """
 import os
+import warnings
 from types import SimpleNamespace
 
 import numpy as np
@@ -41,6 +42,21 @@ def _set_tf32(cp, on):
         L.set_compute_type(dt, ct)
 
 
+def set_float32_matmul_precision(precision):
+    """'highest' computes float32 products in float32; 'high' and 'medium' allow TF32."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+                      "setFloat32MatmulPrecision call has no effect.", stacklevel=2)
+        return
+    cuda.matmul.allow_tf32 = precision != "highest"
+    _precision[0] = precision
+
+
+def get_float32_matmul_precision():
+    return "highest" if not cuda.matmul.allow_tf32 else _precision[0]
+
+
+_precision = ["high"]  # the last TF32 precision asked for
 cuda = SimpleNamespace(matmul=_Matmul(), is_built=lambda: B.cupy_module() is not None)
 cudnn = SimpleNamespace(enabled=True, benchmark=False, deterministic=False, allow_tf32=True,
                         is_available=lambda: False, version=lambda: None)

@@ -17,6 +17,9 @@ from .random import (manual_seed, manual_seed_all, seed, seed_all, initial_seed,
                      set_rng_state, get_rng_state_all, set_rng_state_all)
 from .streams import (Stream, Event, StreamContext, stream, current_stream, default_stream,
                       set_stream)
+from .._legacy import CUDA_TYPES
+
+globals().update(CUDA_TYPES)  # ember.cuda.FloatTensor, ...
 
 
 def is_available():
@@ -163,4 +166,5 @@ __all__ = ["is_available", "device_count", "current_device", "set_device", "devi
            "reset_peak_memory_stats", "reset_max_memory_allocated", "empty_cache", "mem_get_info",
            "manual_seed", "manual_seed_all", "seed", "seed_all", "initial_seed", "get_rng_state",
            "set_rng_state", "get_rng_state_all", "set_rng_state_all", "Stream", "Event",
-           "StreamContext", "stream", "current_stream", "default_stream", "set_stream"]
+           "StreamContext", "stream", "current_stream", "default_stream", "set_stream",
+           *CUDA_TYPES]
