@@ -2,7 +2,8 @@
 
 Each measurement runs in a fresh interpreter that imports only the library
 measured: it builds the workload, runs its steps, and reports the resident
-set high-water mark (``ru_maxrss``) and its rise over the resident set just
+set high-water mark (``VmHWM``; not ``ru_maxrss``, which a child inherits
+from the parent that forked it) and its rise over the resident set just
 after the import (what the workload itself needs: data, model, activations,
 optimizer state). ``import`` time is the median of fresh interpreters after
 one discarded run (which writes the bytecode caches, as an installed package
@@ -20,25 +21,25 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _rss_kib():
+def _status_kib(field):
+    """``VmRSS`` (now) or ``VmHWM`` (peak) of this process, in KiB."""
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     return 0
 
 
 def _child(name, libname, steps, threads):
     import importlib
-    import resource
     lib = importlib.import_module(libname)
     lib.set_num_threads(threads)
-    base = _rss_kib()
+    base = _status_kib("VmRSS")
     import workloads
     step = workloads.WORKLOADS[name].build(lib)
     for _ in range(steps):
         step()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _status_kib("VmHWM")
     print(json.dumps({"peak_mib": peak / 1024, "workload_mib": (peak - base) / 1024}))
 
 

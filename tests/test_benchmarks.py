@@ -102,6 +102,10 @@ def test_memory_probe():
     assert "error" not in m, m
     assert m["peak_mib"] > 10 and 0 <= m["workload_mib"] < m["peak_mib"]
     assert "KeyError" in memory.peak_memory("no such workload", "ember")["error"]
+    # the child's peak is its own, not the high-water mark of this (larger) parent
+    big = np.ones(300 * 2**20 // 8)
+    assert memory.peak_memory("W5 linreg", "ember", steps=1)["peak_mib"] < 250
+    del big
     t = memory.import_time("ember", repeat=1)
     assert t is not None and t > 0
 
