@@ -62,17 +62,20 @@ def test_conv3d_and_transpose():
              _arr(2, 3, 7), _arr(3, 2, 4), rtol=1e-9, atol=1e-9)
 
 
-@pytest.mark.parametrize("last_below", [0, 10 ** 6])  # columns batch-middle / batch-last
+@pytest.mark.parametrize("last_below,chunk_bytes", [
+    (0, 1 << 30), (10 ** 6, 1 << 30),  # columns batch-middle / batch-last
+    (0, 1), (0, 8000)])  # batch-middle, built in slices of one and of several samples
 @pytest.mark.parametrize("transposed", [False, True])
-def test_both_column_layouts(monkeypatch, last_below, transposed):
+def test_both_column_layouts(monkeypatch, last_below, chunk_bytes, transposed):
     monkeypatch.setattr(ember._ops.conv, "_LAST_BELOW", last_below)
+    monkeypatch.setattr(ember._ops.conv, "_CHUNK_BYTES", chunk_bytes)
     name = "conv_transpose2d" if transposed else "conv2d"
     kw = {"output_padding": 1} if transposed else {}
     x, b = _arr(2, 4, 7, 20), _arr(6)
     w = _arr(4, 3, 3, 2) if transposed else _arr(6, 2, 3, 2)
     check_op(lambda lib, x, w, b: getattr(lib.nn.functional, name)(
         x, w, b, (2, 3), (1, 0), dilation=(1, 2), groups=2, **kw), x, w, b, rtol=1e-9, atol=1e-9)
-    check_op(lambda lib, x, w: lib.nn.functional.conv1d(x, w, padding=2), _arr(3, 4, 30),
+    check_op(lambda lib, x, w: lib.nn.functional.conv1d(x, w, padding=2), _arr(5, 4, 30),
              _arr(5, 4, 3), rtol=1e-9, atol=1e-9)
 
 

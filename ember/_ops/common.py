@@ -172,6 +172,14 @@ def sum_to(g, shape):
     return g
 
 
+def pad_constant(xp, x, widths, value=0):
+    """``xp.pad(x, widths, constant_values=value)`` as one fill and one copy
+    (numpy's generic pad costs about 100 µs a call)."""
+    out = xp.full(tuple(s + lo + hi for s, (lo, hi) in zip(x.shape, widths)), value, x.dtype)
+    out[tuple(slice(lo, lo + s) for s, (lo, _) in zip(x.shape, widths))] = x
+    return out
+
+
 def grad_for(g, t):
     """Gradient ``g`` shaped and typed for input ``t`` (None if t needs none)."""
     if t is None or not getattr(t, "_rg", False):

@@ -20,12 +20,15 @@ import numpy as np
 from .._tensor import Tensor, _wrap, _TYPE_NAMES
 from ..autograd.graph import Node
 from .. import _backend as B
-from .common import attach, xp_of, check_same_device, _gs
+from .common import attach, xp_of, check_same_device, pad_constant, _gs
 from . import linalg as L
 
-# columns up to this size are kept from forward for the weight gradient;
-# larger ones are rebuilt in backward (memory over time)
-_KEEP_COLS_BYTES = 32 << 20
+# Columns of more than _CHUNK_BYTES * 2 are built and consumed a slice of the
+# batch at a time, each slice's about _CHUNK_BYTES: they stay in cache between
+# im2col and the GEMM and are never page-faulted in afresh (a 36 MiB im2col
+# costs more than its GEMM). Smaller columns are kept from forward for the
+# weight gradient.
+_CHUNK_BYTES = 4 << 20
 
 
 # ---------------------------------------------------------------- arguments
@@ -91,13 +94,13 @@ def _im2col(xp, x, K, O, stride, pads, dil, last):
     if last:
         x = _rows(xp, x, True)
         if padded:
-            x = xp.pad(x, ((0, 0),) + pads + ((0, 0),))
+            x = pad_constant(xp, x, ((0, 0),) + pads + ((0, 0),))
         st = x.strides
         sp, c, n = st[1:-1], st[:1], st[-1:]
         cs, ns = x.shape[:1], x.shape[-1:]
     else:
         if padded:
-            x = xp.pad(x, ((0, 0), (0, 0)) + pads)
+            x = pad_constant(xp, x, ((0, 0), (0, 0)) + pads)
         st = x.strides
         sp, c, n = st[2:], st[1:2], st[:1]
         cs, ns = x.shape[1:2], x.shape[:1]
@@ -130,12 +133,30 @@ def _col2im(xp, cols, S, stride, pads, dil, last=False):
     return out
 
 
-def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last, cols=None):
-    """Convolution of ``x`` ``(N, C, *S)``: ``y (N, F, *O)`` and the columns."""
+def _batch_chunks(N, C, K, O, itemsize, last):
+    """Batch slices for columns of ``C * prod(K)`` rows by ``N * prod(O)``
+    (one slice, the whole batch, when they are small or laid out ``last``)."""
+    per = C * math.prod(K) * math.prod(O) * itemsize
+    if last or per * N <= 2 * _CHUNK_BYTES:
+        return [slice(None)]
+    nb = max(1, _CHUNK_BYTES // per)
+    return [slice(i, i + nb) for i in range(0, N, nb)]
+
+
+def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last):
+    """Convolution of ``x`` ``(N, C, *S)``: ``y (N, F, *O)`` and the columns
+    (None when built in batch slices)."""
     N, C = x.shape[:2]
     F = w.shape[0]
-    if cols is None:
-        cols = _im2col(xp, x, w.shape[2:], O, stride, pads, dil, last)
+    chunks = _batch_chunks(N, C, w.shape[2:], O, x.itemsize, last)
+    if len(chunks) > 1:
+        y = xp.empty((N, F) + tuple(O), x.dtype)
+        for sl in chunks:
+            y[sl] = _conv_raw(xp, x[sl], w, None, O, stride, pads, dil, groups, last)[0]
+        if b is not None:
+            y += b.reshape((F,) + (1,) * len(O))
+        return y, None
+    cols = _im2col(xp, x, w.shape[2:], O, stride, pads, dil, last)
     n = math.prod(O) * N
     ck = C // groups * math.prod(w.shape[2:])
     if groups == 1:
@@ -146,6 +167,18 @@ def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last, cols=None):
     if b is not None:
         yt += b.reshape((F,) + (1,) * (len(O) + 1))
     return _unrows(xp, yt, last), cols
+
+
+def _conv_weight_of_input(xp, x, gyt, wshape, stride, pads, dil, groups, last):
+    """Weight gradient from the input ``x``, building its columns (in batch
+    slices when large)."""
+    K, O = wshape[2:], gyt.shape[2:] if not last else gyt.shape[1:-1]
+    gw = None
+    for sl in _batch_chunks(x.shape[0], x.shape[1], K, O, x.itemsize, last):
+        cols = _im2col(xp, x[sl], K, O, stride, pads, dil, last)
+        g = _conv_weight_raw(xp, cols, gyt[:, sl], wshape, groups)
+        gw = g if gw is None else xp.add(gw, g, out=gw)
+    return gw
 
 
 def _conv_weight_raw(xp, cols, gyt, wshape, groups):
@@ -173,6 +206,12 @@ def _conv_input_raw(xp, gyt, w, S, stride, pads, dil, groups, last):
     inner = gyt.shape[1:]  # (N, *O) or (*O, N)
     K = w.shape[2:]
     cg = w.shape[1]
+    chunks = _batch_chunks(N, cg * groups, K, inner[1:], gyt.itemsize, last)
+    if len(chunks) > 1:
+        gx = xp.empty((N, cg * groups) + tuple(S), gyt.dtype)
+        for sl in chunks:
+            gx[sl] = _conv_input_raw(xp, gyt[:, sl], w, S, stride, pads, dil, groups, last)
+        return gx
     fg = F // groups
     kn = math.prod(K)
     wt = xp.ascontiguousarray(w.reshape(groups, fg, cg, kn).transpose(0, 3, 2, 1))
@@ -312,19 +351,18 @@ class ConvolutionBackward0(Node):
             if need_x:
                 gx = _wrap(_conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp, last))
             if need_w:
-                cols = self.cols
-                if cols is None:
-                    cols = _im2col(xp, xd, wd.shape[2:], gd.shape[2:], st, pads, dil, last)
-                gw = _wrap(_conv_weight_raw(xp, cols, gt, wd.shape, grp))
+                gw = _wrap(_conv_weight_raw(xp, self.cols, gt, wd.shape, grp)
+                           if self.cols is not None else
+                           _conv_weight_of_input(xp, xd, gt, wd.shape, st, pads, dil, grp, last))
         else:  # roles: conv input g, conv output-gradient x
             cols = None
             if need_x:
                 r, cols = _conv_raw(xp, gd, wd, None, xd.shape[2:], st, pads, dil, grp, last)
                 gx = _wrap(r)
             if need_w:
-                if cols is None:
-                    cols = _im2col(xp, gd, wd.shape[2:], xd.shape[2:], st, pads, dil, last)
-                gw = _wrap(_conv_weight_raw(xp, cols, _rows(xp, xd, last), wd.shape, grp))
+                xt = _rows(xp, xd, last)
+                gw = _wrap(_conv_weight_raw(xp, cols, xt, wd.shape, grp) if cols is not None else
+                           _conv_weight_of_input(xp, gd, xt, wd.shape, st, pads, dil, grp, last))
         return gx, gw
 
     def _graph_grads(self, g, x, w, need_x, need_w):
@@ -384,7 +422,7 @@ def _record(out, x, w, b, transposed, stride, pads, dil, groups, last, cols=None
         n.save(x, w)
         n.transposed, n.last = transposed, last
         n.stride, n.pads, n.dil, n.groups = stride, pads, dil, groups
-        if cols is not None and w._rg and cols.nbytes <= _KEEP_COLS_BYTES:
+        if cols is not None and w._rg:
             n.cols = cols
         attach(out, n)
     return out

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._tensor import Tensor, _wrap
 from ..autograd.graph import Node
-from .common import attach, xp_of, _gs
+from .common import attach, xp_of, pad_constant, _gs
 from . import linalg as L
 from . import reduce as R
 from .creation import zeros
@@ -61,7 +61,7 @@ def _pad_input(xp, x, S, K, O, stride, pad, dil, value):
     if max(pad) == 0 and max(hi) == 0:
         return x
     widths = ((0, 0),) * (x.ndim - nd) + tuple(zip(pad, hi))
-    return xp.pad(x, widths, constant_values=value)
+    return pad_constant(xp, x, widths, value)
 
 
 def _overlapping(K, stride, dil):
