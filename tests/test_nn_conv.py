@@ -32,6 +32,23 @@ def test_conv2d_grid(stride, padding, dilation, groups):
                                                            groups), x, w, b, rtol=1e-9, atol=1e-9)
 
 
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("groups", [1, 2])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_same_conv_input_gradient_as_flipped_conv(monkeypatch, nd, groups, dilation):
+    """Stride-1 'same' convolutions take their input gradient as a convolution
+    with the flipped kernel: it must equal torch's."""
+    taken = []
+    as_conv = ember._ops.conv._input_grad_as_conv
+    monkeypatch.setattr(ember._ops.conv, "_input_grad_as_conv",
+                        lambda *a: taken.append(as_conv(*a)) or taken[-1])
+    x, w = _arr(3, 4, *(7, 6, 5)[:nd]), _arr(6, 4 // groups, *(3, 5, 3)[:nd])
+    name = f"conv{nd}d"
+    check_op(lambda lib, x, w: getattr(lib.nn.functional, name)(
+        x, w, None, 1, "same", dilation, groups), x, w, rtol=1e-9, atol=1e-9)
+    assert taken and all(t is not None for t in taken)
+
+
 @pytest.mark.parametrize("stride,padding,dilation,groups,output_padding", [
     (1, 0, 1, 1, 0), (2, 1, 1, 2, 1), ((2, 3), (1, 0), (1, 2), 1, (1, 2)), (3, 2, 2, 2, 2),
     (1, 1, 3, 1, 2)])
