@@ -532,14 +532,13 @@ class CrossEntropyBackward(_ClassLossBackward):
                 c2 = self._rows(g, self.valid.astype(x._data.dtype) * (ls / C))
                 gx = gx + (p * tot - wb) * _per_row(c2, shape)
             return gx, None, None
-        gx = self.exp / self.expsum[:, None]  # softmax
         coef = self._rows(g._data, self.wt * (1 - ls))
         if ls:
-            c2 = self._rows(g._data, self.valid.astype(gx.dtype) * (ls / C))
-            gx *= (coef + c2 * (C if w is None else w._data.sum()))[:, None]
+            c2 = self._rows(g._data, self.valid.astype(self.exp.dtype) * (ls / C))
+            gx = self.exp * ((coef + c2 * (C if w is None else w._data.sum())) / self.expsum)[:, None]
             gx -= (c2[:, None] * w._data) if w is not None else c2[:, None]
-        else:
-            gx *= coef[:, None]
+        else:  # softmax times the row's coefficient, in one pass
+            gx = self.exp * (coef / self.expsum)[:, None]
         gx[xp.arange(M), self.ts] -= coef
         return _wrap(_to_layout(xp, gx, shape)), None, None
 
@@ -561,7 +560,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     xp = xp_of(input)
     z = rows - rows.max(1, keepdims=True)
     e = xp.exp(z)
-    es = e.sum(1)
+    es = xp.matmul(e, xp.ones(C, e.dtype))  # row sums: BLAS beats the pairwise sum here
     lse = xp.log(es)  # log-probabilities are z - lse
     wt, ts, valid = _pick_weights(xp, t, valid, weight, rows.dtype)
     M = rows.shape[0]
