@@ -143,19 +143,11 @@ def _batch_chunks(N, C, K, O, itemsize, last):
     return [slice(i, i + nb) for i in range(0, N, nb)]
 
 
-def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last):
-    """Convolution of ``x`` ``(N, C, *S)``: ``y (N, F, *O)`` and the columns
-    (None when built in batch slices)."""
+def _conv_rows(xp, x, w, O, stride, pads, dil, groups, last):
+    """Convolution of ``x`` ``(N, C, *S)`` as rows ``(F, N, *O)`` (``(F, *O,
+    N)`` if ``last``), and its columns."""
     N, C = x.shape[:2]
     F = w.shape[0]
-    chunks = _batch_chunks(N, C, w.shape[2:], O, x.itemsize, last)
-    if len(chunks) > 1:
-        y = xp.empty((N, F) + tuple(O), x.dtype)
-        for sl in chunks:
-            y[sl] = _conv_raw(xp, x[sl], w, None, O, stride, pads, dil, groups, last)[0]
-        if b is not None:
-            y += b.reshape((F,) + (1,) * len(O))
-        return y, None
     cols = _im2col(xp, x, w.shape[2:], O, stride, pads, dil, last)
     n = math.prod(O) * N
     ck = C // groups * math.prod(w.shape[2:])
@@ -163,20 +155,34 @@ def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last):
         yt = xp.matmul(w.reshape(F, ck), cols.reshape(ck, n))
     else:
         yt = xp.matmul(w.reshape(groups, F // groups, ck), cols.reshape(groups, ck, n))
-    yt = yt.reshape((F,) + (O + (N,) if last else (N,) + O))
+    return yt.reshape((F,) + (O + (N,) if last else (N,) + O)), cols
+
+
+def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last):
+    """Convolution of ``x`` ``(N, C, *S)``: ``y (N, F, *O)`` and the columns
+    (None when built in batch slices)."""
+    N, F, O = x.shape[0], w.shape[0], tuple(O)
+    chunks = _batch_chunks(N, x.shape[1], w.shape[2:], O, x.itemsize, last)
+    if len(chunks) == 1:
+        yt, cols = _conv_rows(xp, x, w, O, stride, pads, dil, groups, last)
+        y = _unrows(xp, yt, last)
+    else:
+        y, cols = xp.empty((N, F) + O, x.dtype), None
+        for sl in chunks:
+            y[sl] = _conv_rows(xp, x[sl], w, O, stride, pads, dil, groups, False)[0].swapaxes(0, 1)
     if b is not None:
-        yt += b.reshape((F,) + (1,) * (len(O) + 1))
-    return _unrows(xp, yt, last), cols
+        y += b.reshape((F,) + (1,) * len(O))
+    return y, cols
 
 
-def _conv_weight_of_input(xp, x, gyt, wshape, stride, pads, dil, groups, last):
-    """Weight gradient from the input ``x``, building its columns (in batch
-    slices when large)."""
-    K, O = wshape[2:], gyt.shape[2:] if not last else gyt.shape[1:-1]
+def _conv_weight_of_input(xp, x, gy, wshape, stride, pads, dil, groups, last):
+    """Weight gradient from the input ``x`` and the output gradient ``gy``
+    (both batch-first), building the columns (in batch slices when large)."""
+    K, O = wshape[2:], gy.shape[2:]
     gw = None
     for sl in _batch_chunks(x.shape[0], x.shape[1], K, O, x.itemsize, last):
         cols = _im2col(xp, x[sl], K, O, stride, pads, dil, last)
-        g = _conv_weight_raw(xp, cols, gyt[:, sl], wshape, groups)
+        g = _conv_weight_raw(xp, cols, _rows(xp, gy[sl], last), wshape, groups)
         gw = g if gw is None else xp.add(gw, g, out=gw)
     return gw
 
@@ -364,24 +370,25 @@ class ConvolutionBackward0(Node):
         last = self.last
         gx = gw = None
         if not self.transposed:
-            gt = _rows(xp, gd, last)
             if need_x:
                 gx = _input_grad_as_conv(xp, gd, wd, xd.shape[2:], st, pads, dil, grp)
-                gx = _wrap(gx if gx is not None else
-                           _conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp, last))
+            gt = _rows(xp, gd, last) if (need_x and gx is None) or (
+                need_w and self.cols is not None) else None
+            if need_x and gx is None:
+                gx = _conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp, last)
             if need_w:
-                gw = _wrap(_conv_weight_raw(xp, self.cols, gt, wd.shape, grp)
-                           if self.cols is not None else
-                           _conv_weight_of_input(xp, xd, gt, wd.shape, st, pads, dil, grp, last))
+                gw = (_conv_weight_raw(xp, self.cols, gt, wd.shape, grp) if self.cols is not None
+                      else _conv_weight_of_input(xp, xd, gd, wd.shape, st, pads, dil, grp, last))
+            gx, gw = (None if a is None else _wrap(a) for a in (gx, gw))
         else:  # roles: conv input g, conv output-gradient x
             cols = None
             if need_x:
                 r, cols = _conv_raw(xp, gd, wd, None, xd.shape[2:], st, pads, dil, grp, last)
                 gx = _wrap(r)
             if need_w:
-                xt = _rows(xp, xd, last)
-                gw = _wrap(_conv_weight_raw(xp, cols, xt, wd.shape, grp) if cols is not None else
-                           _conv_weight_of_input(xp, gd, xt, wd.shape, st, pads, dil, grp, last))
+                gw = _wrap(_conv_weight_raw(xp, cols, _rows(xp, xd, last), wd.shape, grp)
+                           if cols is not None else
+                           _conv_weight_of_input(xp, gd, xd, wd.shape, st, pads, dil, grp, last))
         return gx, gw
 
     def _graph_grads(self, g, x, w, need_x, need_w):
