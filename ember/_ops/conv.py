@@ -2,13 +2,15 @@
 plain and transposed, in 1, 2 and 3 dimensions.
 
 Forward: the zero-padded input seen through a strided window view is copied
-once into columns ``(C, *K, N, *O)`` (batch innermost for narrow outputs)
-and multiplied by the weight in one GEMM; the bias is added in place.
-Backward: the weight gradient is a GEMM against the same columns (kept from
-the forward pass when small, rebuilt otherwise); the input gradient is a
-GEMM giving column gradients that col2im scatters back by looping over the
-kernel offsets and adding strided slices. A transposed convolution is the
-input gradient of a convolution, so the same three kernels serve it. Under
+into columns ``(C, *K, N, *O)`` (batch innermost for narrow outputs) and
+multiplied by the weight in one GEMM; large columns are built and consumed
+a slice of the batch at a time. Backward: the weight gradient is a GEMM
+against the same columns (kept from the forward pass when small, rebuilt
+otherwise). The input gradient of a stride-1 'same' convolution is the same
+convolution of the output gradient with the flipped kernel; otherwise it is
+a GEMM giving column gradients that col2im scatters back by looping over
+the kernel offsets and adding strided slices. A transposed convolution is
+the input gradient of a convolution, so the same kernels serve it. Under
 ``create_graph`` the gradients are built from ember ops (unfold, fold,
 matmul), so they are differentiable again.
 """
@@ -70,7 +72,7 @@ def _move(a, src, dst):
 
 # ---------------------------------------------------------------- raw kernels
 # Columns are laid out (C, *K, N, *O), batch and output positions side by
-# side, so every GEMM is one BLAS call over the whole batch and im2col reads
+# side, so every GEMM is one BLAS call over the batch (slice) and im2col reads
 # the NCHW input directly in runs of an output row. For narrow outputs
 # (``last``) the batch goes innermost, (C, *K, *O, N): runs then span
 # (row x batch), for the price of moving the activations to batch-last.
