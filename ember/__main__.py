@@ -16,6 +16,14 @@ def main(argv=None):
     if args.command is None:
         parser.print_help()
         return 2
+    import ember
+    try:
+        device = ember.device(args.device)
+    except RuntimeError as e:
+        parser.error(f"--device {args.device}: {e}")
+    if device.type == "cuda" and not ember.cuda.is_available():
+        parser.error(f"--device {args.device}: no CUDA device here (CUDA needs CuPy, "
+                     "pip install 'ember[cuda]', and an NVIDIA GPU)")
     demo.train(args)
     return 0
 

@@ -105,3 +105,16 @@ def test_cli_help_and_module_entry():
     assert r.returncode == 2 and "demo" in r.stdout
     with pytest.raises(SystemExit):
         main(["demo", "--epochs", "many"])
+
+
+@pytest.mark.parametrize("device,message", [("cuda", "no CUDA device here"),
+                                            ("tpu", "--device tpu: Expected one of")])
+def test_cli_refuses_an_unusable_device(no_cuda_here, device, message, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["demo", "--device", device, "--epochs", "1"])
+    assert e.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_cuda_here(monkeypatch):
+    monkeypatch.setattr(ember.cuda, "is_available", lambda: False)
