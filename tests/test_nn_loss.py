@@ -411,3 +411,57 @@ def test_three_input_loss_modules():
     check_op(lambda lib, a, b, c: lib.nn.TripletMarginWithDistanceLoss()(a, b, c), a, b, c,
              rtol=1e-10)
     check_op(lambda lib, a, b, c: lib.nn.GaussianNLLLoss()(a, b, c.abs()), a, b, c, rtol=1e-10)
+
+
+# ---------------------------------------------------------------- CTC
+CTC_CASES = {  # targets (padded rows), input lengths, target lengths
+    "plain": ([[1, 2, 3], [2, 2, 0], [4, 0, 0]], [7, 6, 5], [3, 2, 1]),
+    "repeats and empty": ([[3, 3, 3], [1, 0, 0], [0, 0, 0]], [7, 7, 3], [3, 1, 0]),
+    "too short": ([[1, 1, 1], [2, 3, 0], [4, 0, 0]], [4, 7, 2], [3, 2, 1]),  # first: impossible
+}
+
+
+def _ctc(lib, case, reduction, zero_infinity, concatenated, blank=0, dtype=np.float64):
+    tg, il, tl = CTC_CASES[case]
+    tg = np.array(tg)
+    if blank:
+        tg = np.where(tg == blank, 0, tg)  # the blank must not be a label
+    if concatenated:
+        tg = np.concatenate([row[:n] for row, n in zip(tg, tl)])
+    lp = np.random.default_rng(3).standard_normal((7, 3, 5)).astype(dtype)
+    x = lib.tensor(lp, requires_grad=True)
+    loss = lib.nn.functional.ctc_loss(x.log_softmax(2), lib.tensor(tg), lib.tensor(il),
+                                      lib.tensor(tl), blank, reduction, zero_infinity)
+    weights = lib.tensor(np.arange(1.0, 4.0, dtype=dtype)) if reduction == "none" else 1.0
+    (loss * weights).sum().backward()
+    return loss, x.grad
+
+
+@pytest.mark.parametrize("case", list(CTC_CASES))
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("zero_infinity", [False, True])
+@pytest.mark.parametrize("concatenated", [False, True])
+def test_ctc_loss_matches_torch(case, reduction, zero_infinity, concatenated):
+    le, ge = _ctc(ember, case, reduction, zero_infinity, concatenated)
+    lt, gt = _ctc(torch, case, reduction, zero_infinity, concatenated)
+    assert_close(le, lt.detach(), rtol=1e-9, atol=1e-9)
+    if zero_infinity or case != "too short":  # torch's gradient of an infinite loss is NaN
+        assert_close(ge, gt, rtol=1e-7, atol=1e-9)
+
+
+def test_ctc_loss_float32_blank_and_module():
+    le, ge = _ctc(ember, "plain", "mean", False, False, blank=4, dtype=np.float32)
+    lt, gt = _ctc(torch, "plain", "mean", False, False, blank=4, dtype=np.float32)
+    assert_close(le, lt.detach(), rtol=1e-5, atol=1e-5)
+    assert_close(ge, gt, rtol=1e-4, atol=1e-5)
+    lp = np.random.default_rng(4).standard_normal((6, 4)).astype(np.float32)
+    outs = [lib.nn.CTCLoss(blank=0, reduction="sum")(lib.tensor(lp).log_softmax(1),
+                                                        lib.tensor([1, 2]), (6,), (2,))
+            for lib in (ember, torch)]  # unbatched
+    assert_close(outs[0], outs[1], rtol=1e-5, atol=1e-5)
+    assert repr(ember.nn.CTCLoss()) == repr(torch.nn.CTCLoss())
+
+
+def test_ctc_loss_input_length_beyond_time_raises():
+    with pytest.raises(RuntimeError, match="input_lengths"):
+        ember.nn.functional.ctc_loss(ember.zeros(3, 1, 4), ember.tensor([[1]]), [5], [1])

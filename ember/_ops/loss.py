@@ -20,6 +20,7 @@ from .common import attach, xp_of, grad_for, result_dtype, _gs
 from . import pointwise as P
 from . import reduce as R
 from .activation import logsigmoid
+from .shape import cat, stack
 
 
 # ---------------------------------------------------------------- softmax
@@ -881,6 +882,79 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     if input.dim() < 2:
         loss = loss.reshape(())
     return _reduce(loss, reduction)
+
+
+def _lengths(xp, v, name):
+    """``input_lengths`` / ``target_lengths`` (a tensor, list or tuple) as an int array."""
+    a = v._data if isinstance(v, Tensor) else np.asarray(v)
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"{name} must be integral")
+    return xp.asarray(a, dtype=np.int64).reshape(-1)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean",
+             zero_infinity=False):
+    """Connectionist temporal classification: minus the log of the total
+    probability of every alignment of ``targets`` with ``log_probs`` (T, N,
+    C), by the forward (alpha) recursion over the extended label sequence
+    (blank, l1, blank, l2, ..., blank), in ember ops. Unreachable states hold
+    a large negative number rather than -inf, so gradients stay finite."""
+    reduction = _reduction(reduction)
+    unbatched = log_probs.dim() == 2
+    if unbatched:
+        log_probs, targets = log_probs.unsqueeze(1), targets.reshape(1, -1)
+    xp = xp_of(log_probs)
+    T, N, C = log_probs.shape
+    il = _lengths(xp, input_lengths, "input_lengths")
+    tl = _lengths(xp, target_lengths, "target_lengths")
+    if il.shape[0] != N or tl.shape[0] != N:
+        raise RuntimeError(f"input_lengths and target_lengths must have size batch_size={N}, "
+                           f"got {il.shape[0]} and {tl.shape[0]}")
+    if int(il.max(initial=0)) > T:
+        raise RuntimeError(f"Expected input_lengths to have value at most {T}, but got value "
+                           f"{int(il.max())}")
+    td = targets._data
+    S = int(tl.max(initial=0))
+    if td.ndim == 1:  # the targets of all samples, concatenated
+        starts = xp.concatenate([xp.zeros(1, np.int64), xp.cumsum(tl)[:-1]])
+        lab = xp.zeros((N, max(S, 1)), np.int64)
+        for n in range(N):
+            lab[n, :tl[n]] = td[starts[n]:starts[n] + tl[n]]
+    else:
+        lab = xp.asarray(td[:, :max(S, 1)], dtype=np.int64)
+    L = 2 * S + 1
+    ext = xp.full((N, L), blank, np.int64)
+    ext[:, 1::2] = lab[:, :S]
+    ext[:, 1::2][xp.arange(S)[None, :] >= tl[:, None]] = blank
+    skip = xp.zeros((N, L), bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    dt = log_probs._data.dtype
+    neg = float(np.finfo(dt).min) / 8
+    emit = log_probs.gather(2, _wrap(xp.broadcast_to(ext, (T, N, L)).copy()))  # (T, N, L)
+    far = _wrap(xp.full((N, 2), neg, dt))
+    skip_t, never = _wrap(skip), _wrap(xp.full((N, L), neg, dt))
+    alpha = P.where(_wrap(xp.arange(L)[None, :] < 2), emit[0], never)
+    for t in range(1, T):
+        from1 = cat((far[:, :1], alpha[:, :-1]), 1)
+        from2 = P.where(skip_t, cat((far, alpha[:, :-2]), 1), never)
+        step = R.logsumexp(stack((alpha, from1, from2)), 0) + emit[t]
+        alpha = P.where(_wrap((t < il)[:, None]), step, alpha)
+    end = alpha.gather(1, _wrap((2 * tl)[:, None]))
+    before = P.where(_wrap((tl > 0)[:, None]), alpha.gather(1, _wrap(xp.maximum(2 * tl - 1, 0)
+                                                                      [:, None])), far[:, :1])
+    loss = -R.logsumexp(cat((end, before), 1), 1)
+    # torch's gradient with respect to log_probs is exp(log_probs) minus the
+    # alignment posteriors (it assumes log_softmax inputs, through which the
+    # extra term vanishes); this zero-valued term adds it
+    p = P.exp(log_probs) * _wrap((xp.arange(T)[:, None] < il[None, :]).astype(dt)[:, :, None])
+    loss = loss + (p.sum((0, 2)) - p.sum((0, 2)).detach())
+    impossible = _wrap(loss._data > -neg / 2)
+    loss = P.where(impossible, 0.0 if zero_infinity else math.inf, loss)
+    if unbatched:
+        loss = loss.reshape(())
+    if reduction == "mean":
+        return (loss / _wrap(xp.maximum(tl, 1).astype(dt).reshape(loss.shape))).mean()
+    return loss.sum() if reduction == "sum" else loss
 
 
 def _pairwise_distance(x1, x2, p, eps):

@@ -26,7 +26,8 @@ from .loss import (softmax, log_softmax, softmin, mse_loss, l1_loss,  # noqa: F4
                    binary_cross_entropy_with_logits, kl_div, poisson_nll_loss, gaussian_nll_loss,
                    cosine_embedding_loss, margin_ranking_loss, hinge_embedding_loss,
                    soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss,
-                   multilabel_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss)
+                   multilabel_margin_loss, triplet_margin_loss, triplet_margin_with_distance_loss,
+                   ctc_loss)
 
 
 # ---------------------------------------------------------------- padding

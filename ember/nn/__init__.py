@@ -18,7 +18,7 @@ from .modules import (  # noqa: E402
     PoissonNLLLoss, GaussianNLLLoss, KLDivLoss, MSELoss, BCELoss, BCEWithLogitsLoss,
     HingeEmbeddingLoss, MultiLabelMarginLoss, SmoothL1Loss, HuberLoss, SoftMarginLoss,
     CrossEntropyLoss, MultiLabelSoftMarginLoss, CosineEmbeddingLoss, MarginRankingLoss,
-    MultiMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss, CircularPad1d,
+    MultiMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss, CircularPad1d,
     CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d, ConstantPad3d, ReflectionPad1d,
     ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d,
     ZeroPad1d, ZeroPad2d, ZeroPad3d, PixelShuffle, PixelUnshuffle, Upsample, UpsamplingNearest2d,

@@ -25,7 +25,7 @@ from .._ops.nn import (  # noqa: E402
     binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, poisson_nll_loss,
     gaussian_nll_loss, cosine_embedding_loss, margin_ranking_loss, hinge_embedding_loss,
     soft_margin_loss, multilabel_soft_margin_loss, multi_margin_loss, multilabel_margin_loss,
-    triplet_margin_loss, triplet_margin_with_distance_loss, pad, interpolate, upsample,
+    triplet_margin_loss, triplet_margin_with_distance_loss, ctc_loss, pad, interpolate, upsample,
     upsample_nearest, upsample_bilinear, pixel_shuffle, pixel_unshuffle, channel_shuffle,
     native_channel_shuffle)
 

@@ -23,7 +23,7 @@ from .loss import (L1Loss, NLLLoss, NLLLoss2d, PoissonNLLLoss, GaussianNLLLoss, 
                    BCELoss, BCEWithLogitsLoss, HingeEmbeddingLoss, MultiLabelMarginLoss,
                    SmoothL1Loss, HuberLoss, SoftMarginLoss, CrossEntropyLoss,
                    MultiLabelSoftMarginLoss, CosineEmbeddingLoss, MarginRankingLoss,
-                   MultiMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss)
+                   MultiMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss)
 from .padding import (CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d, ConstantPad2d,
                       ConstantPad3d, ReflectionPad1d, ReflectionPad2d, ReflectionPad3d,
                       ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, ZeroPad1d, ZeroPad2d,
