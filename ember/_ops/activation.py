@@ -578,14 +578,21 @@ def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
 
 
 # ---------------------------------------------------------------- normalisation
+def _dot_over(xp, a, b, axes):
+    """``(a * b).sum(axes, keepdims=True)`` without the product's temporary."""
+    idx = "abcdefghijklmnopqrstuvwxyz"[:a.ndim]
+    kept = "".join(c for i, c in enumerate(idx) if i not in axes)
+    s = xp.einsum(f"{idx},{idx}->{kept}", a, b)
+    return s.reshape(tuple(1 if i in axes else n for i, n in enumerate(a.shape)))
+
+
 def _stats(d, axes, eps):
-    """Mean, normalised input and inverse std of ``d`` over ``axes`` (kept)."""
+    """Mean, centred input and inverse std of ``d`` over ``axes`` (kept)."""
     xp = np if type(d) is np.ndarray else B.array_module(d)
     mean = d.mean(axis=axes, keepdims=True)
     xc = d - mean
-    var = (xc * xc).mean(axis=axes, keepdims=True)
+    var = _dot_over(xp, xc, xc, axes) / (d.size // mean.size)
     rstd = 1.0 / xp.sqrt(var + eps)
-    xc *= rstd
     return mean, var, xc, rstd.astype(d.dtype, copy=False)
 
 
@@ -642,39 +649,71 @@ class NativeLayerNormBackward0(_NormBackward):
 
 
 class NativeBatchNormBackward0(_NormBackward):
-    pass
+    """Batch norm keeps the centred input ``xc`` (not ``xhat``) when its
+    statistics are per channel, as are ``w`` and ``b``: see ``_fused_norm``."""
+    xc = None
+
+    def backward(self, g):
+        if self.xc is None or _gs[0]:  # instance norm, or differentiable
+            return super().backward(g)
+        # the input gradient is a per-channel combination
+        # k * (g - mean(g) - xhat * mean(g * xhat)), k = rstd * w, xhat = xc * rstd
+        x, w, b = self.saved
+        gd, xc, rstd, axes = g._data, self.xc, self.rstd, self.axes
+        gb = gd.sum(axis=axes, keepdims=True)
+        gw = _dot_over(xp_of(g), gd, xc, axes) * rstd
+        gx = None
+        if x._rg:
+            m = gd.size // gb.size
+            k = rstd * w._data.reshape(self.wshape) if w is not None else rstd
+            gx = gd * k
+            gx -= xc * (k * rstd * gw / m)
+            gx -= k * gb / m
+            gx = _wrap(gx.astype(gd.dtype, copy=False))
+        return (gx, _wrap(gw.reshape(w.shape)) if w is not None and w._rg else None,
+                _wrap(gb.reshape(b.shape)) if b is not None and b._rg else None)
+
+    def free_buffers(self):
+        self.xhat = self.xc = self.rstd = None
 
 
 class NativeGroupNormBackward0(_NormBackward):
     pass
 
 
-def _affine(xhat, w, b, wshape, keep):
-    """``xhat * w + b``; ``keep``: xhat is saved, so never written."""
-    if w is not None:
-        y = xhat * w._data.reshape(wshape)
-    else:
-        y = xhat.copy() if keep else xhat
-    if b is not None:
-        y += b._data.reshape(wshape)
-    return y
-
-
 def _fused_norm(node_cls, input, weight, bias, axes, paxes, wshape, eps, norm_shape=None):
     """Normalise ``input`` (viewed as ``norm_shape`` when given) over
-    ``axes``, then scale and shift per ``wshape``; returns (out, mean, var)."""
+    ``axes``, then scale and shift per ``wshape``; returns (out, mean, var).
+    When the statistics are per channel like the weight (batch norm), the
+    scale folds into one factor: ``y = xc * (rstd * w) + b``."""
     d = input._data
     dn = d.reshape(norm_shape) if norm_shape is not None else d
     if dn.dtype.kind != "f":
         raise RuntimeError(f"expected a floating point input, got {input.dtype}")
-    mean, var, xhat, rstd = _stats(dn, axes, eps)
+    mean, var, xc, rstd = _stats(dn, axes, eps)
     rg = _gs[0] and (input._rg or (weight is not None and weight._rg)
                      or (bias is not None and bias._rg))
-    out = _wrap(_affine(xhat.reshape(d.shape), weight, bias, wshape, rg))
+    per_channel = axes == paxes and norm_shape is None
+    if per_channel:
+        y = xc * (rstd * weight._data.reshape(wshape) if weight is not None else rstd)
+    else:
+        xc *= rstd  # now xhat
+        y = xc.reshape(d.shape)
+        if weight is not None:
+            y = y * weight._data.reshape(wshape)
+        elif rg:  # xhat is kept for backward: never the output itself
+            y = y.copy()
+    if bias is not None:
+        y += bias._data.reshape(wshape)
+    out = _wrap(y)
     if rg:
         n = node_cls((input, weight, bias))
         n.save(input, weight, bias)
-        n.xhat, n.rstd, n.axes, n.paxes, n.wshape, n.eps = xhat, rstd, axes, paxes, wshape, eps
+        if per_channel:
+            n.xc = xc
+        else:
+            n.xhat = xc
+        n.rstd, n.axes, n.paxes, n.wshape, n.eps = rstd, axes, paxes, wshape, eps
         n.norm_shape, n.shape = norm_shape, d.shape
         attach(out, n)
     return out, mean, var
