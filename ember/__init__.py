@@ -30,7 +30,7 @@ for _m in (_P, _R, _S, _I, _L, _C):
 range = _C.range_  # noqa: A001
 from .random import (manual_seed, seed, initial_seed, get_rng_state, set_rng_state,
                      default_generator)
-from . import random, cuda, backends
+from . import random, cuda, backends, linalg
 from .backends import set_float32_matmul_precision, get_float32_matmul_precision
 from ._legacy import (FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor,
                       CharTensor, ByteTensor, BoolTensor)

@@ -348,11 +348,7 @@ def cross(input, other, dim=None):
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], dim)
 
 
-# ---------------------------------------------------------------- decompositions (no autograd)
-def _np_linalg(input):
-    return xp_of(input).linalg
-
-
+# ---------------------------------------------------------------- inverse, det, decompositions
 class InverseBackward0(Node):
     def backward(self, g):
         r, = self.saved
@@ -361,7 +357,7 @@ class InverseBackward0(Node):
 
 def inverse(input):
     try:
-        r = _wrap(_np_linalg(input).inv(input._data))
+        r = _wrap(xp_of(input).linalg.inv(input._data))
     except np.linalg.LinAlgError:
         raise RuntimeError("linalg.inv: The diagonal element 1 is zero, the inversion could not be "
                            "completed because the input matrix is singular.") from None
@@ -380,7 +376,7 @@ class LinalgDetBackward0(Node):
 
 
 def det(input):
-    r = _wrap(arr(_np_linalg(input).det(input._data)))
+    r = _wrap(arr(xp_of(input).linalg.det(input._data)))
     if _gs[0] and input._rg:
         n = LinalgDetBackward0((input,))
         from ..autograd.graph import SavedOutput
@@ -389,39 +385,50 @@ def det(input):
     return r
 
 
-def solve(A, B_):
-    return matmul(inverse(A), B_) if B_.dim() > 1 else mv(inverse(A), B_)
+def _refuse_grad(input, name):
+    """Decompositions without a derivative in ember refuse inputs that need one."""
+    if _gs[0] and input._rg:
+        raise NotImplementedError(f"the derivative for '{name}' is not implemented in ember")
 
 
-def qr(input, mode="reduced"):
-    q, r = _np_linalg(input).qr(input._data, mode=mode)
+def svd(input, some=True, compute_uv=True):
+    """torch.svd: ``(U, S, V)`` with ``A = U diag(S) V^H`` (see linalg.svd for ``Vh``)."""
+    _refuse_grad(input, "svd")
+    xp = xp_of(input)
+    d = input._data
+    if not compute_uv:
+        m, n = d.shape[-2:]
+        s = xp.linalg.svd(d, compute_uv=False)
+        u, v = xp.zeros(d.shape[:-2] + (m, m), d.dtype), xp.zeros(d.shape[:-2] + (n, n), d.dtype)
+    else:
+        u, s, vh = xp.linalg.svd(d, full_matrices=not some)
+        v = vh.swapaxes(-1, -2).conj()
+    from .common import return_type
+    return return_type("svd", (_wrap(u), _wrap(s), _wrap(xp.ascontiguousarray(v))),
+                       ("U", "S", "V"))
+
+
+def qr(input, some=True):
+    """torch.qr: ``(Q, R)``, reduced unless ``some=False``."""
+    _refuse_grad(input, "qr")
+    q, r = xp_of(input).linalg.qr(input._data, mode="reduced" if some else "complete")
     from .common import return_type
     return return_type("qr", (_wrap(q), _wrap(r)), ("Q", "R"))
 
 
-def svd(input, full_matrices=True):
-    u, s, vh = _np_linalg(input).svd(input._data, full_matrices=full_matrices)
-    from .common import return_type
-    return return_type("svd", (_wrap(u), _wrap(s), _wrap(vh)), ("U", "S", "Vh"))
-
-
-def eigh(input, UPLO="L"):
-    w, v = _np_linalg(input).eigh(input._data, UPLO=UPLO)
-    from .common import return_type
-    return return_type("eigh", (_wrap(w), _wrap(v)), ("eigenvalues", "eigenvectors"))
-
-
 def cholesky(input, upper=False):
-    L = _np_linalg(input).cholesky(input._data)
-    return _wrap(L.swapaxes(-1, -2).conj() if upper else L)
+    _refuse_grad(input, "cholesky")
+    try:
+        L = xp_of(input).linalg.cholesky(input._data)
+    except np.linalg.LinAlgError:
+        raise RuntimeError("linalg.cholesky: The factorization could not be completed because "
+                           "the input is not positive-definite.") from None
+    return _wrap(xp_of(input).ascontiguousarray(L.swapaxes(-1, -2).conj()) if upper else L)
 
 
-def matrix_rank(input):
-    return _wrap(np.asarray(_np_linalg(input).matrix_rank(input._data)).astype(np.int64))
-
-
-def pinv(input):
-    return _wrap(_np_linalg(input).pinv(input._data))
+def pinverse(input, rcond=1e-15):
+    _refuse_grad(input, "pinverse")
+    return _wrap(xp_of(input).linalg.pinv(input._data, rcond=rcond))
 
 
 def matrix_power(input, n):
