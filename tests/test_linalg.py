@@ -114,3 +114,8 @@ def test_decompositions_refuse_inputs_that_need_a_derivative(call):
         call(a)
     with ember.no_grad():
         call(a)
+
+
+def test_torch_norm_nuclear():
+    check_op(lambda lib, a: lib.norm(a, "nuc"), A43, requires_grad=False)
+    check_op(lambda lib, a: lib.norm(a, "nuc", dim=(0, 2), keepdim=True), SQ, requires_grad=False)

@@ -353,7 +353,8 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
             attach(r, n)
         return r
     if p == "nuc":
-        raise NotImplementedError("nuclear norm is not supported")
+        from ..linalg import matrix_norm
+        return matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
     a = _abs(input)
     if p in (math.inf, float("inf")):
         return amax(a, dim if dim is not None else (), keepdim)
