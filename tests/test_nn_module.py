@@ -696,3 +696,31 @@ def test_parameters_to_vector_round_trip():
     assert all(isinstance(p, enn.Parameter) for p in e.parameters())
     with pytest.raises(TypeError):
         enn.utils.vector_to_parameters([1.0], e.parameters())
+
+
+def test_global_hooks_fire_as_torch():
+    """Module-, parameter- and buffer-registration hooks, forward pre-hooks
+    and full backward (pre-)hooks registered for every module: the same
+    events, in the same order, as torch; removed handles stop them."""
+    def events(lib):
+        mm = lib.nn.modules.module
+        log = []
+        handles = [
+            mm.register_module_module_registration_hook(lambda m, n, s: log.append(("mod", n))),
+            mm.register_module_parameter_registration_hook(lambda m, n, p: log.append(("par", n))),
+            mm.register_module_buffer_registration_hook(lambda m, n, b: log.append(("buf", n))),
+            mm.register_module_forward_pre_hook(lambda m, a: log.append(("pre", type(m).__name__))),
+            mm.register_module_full_backward_pre_hook(
+                lambda m, g: log.append(("bpre", type(m).__name__))),
+            mm.register_module_full_backward_hook(
+                lambda m, gi, go: log.append(("bwd", type(m).__name__))),
+        ]
+        try:
+            net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+            net(lib.ones(4, 2, requires_grad=True)).sum().backward()
+        finally:
+            for h in handles:
+                h.remove()
+        lib.nn.Linear(1, 1)(lib.ones(1, 1))
+        return log
+    assert events(ember) == events(torch)
