@@ -921,3 +921,18 @@ def test_example_checkpoint_resume(tmp_path):
     model.load_state_dict(ckpt["model_state_dict"])
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
     opt.load_state_dict(ckpt["optimizer_state_dict"])
+
+
+def test_torch_parameter_with_attributes_and_unsupported_layouts(tmp_path):
+    """A Parameter carrying Python attributes keeps them; a sparse tensor is
+    refused with a message saying what to do."""
+    p = torch.nn.Parameter(torch.arange(3.0))
+    p.tag = "frozen"
+    path = tmp_path / "p.pt"
+    torch.save({"p": p}, path)
+    e = ember.load(path)["p"]
+    assert isinstance(e, ember.nn.Parameter) and e.requires_grad and e.tag == "frozen"
+    assert e.tolist() == [0.0, 1.0, 2.0]
+    torch.save({"s": torch.eye(3).to_sparse()}, tmp_path / "s.pt")
+    with pytest.raises(RuntimeError, match="convert it to a dense CPU tensor"):
+        ember.load(tmp_path / "s.pt", weights_only=False)
