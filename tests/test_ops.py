@@ -81,3 +81,52 @@ tests = {
 def test_op_matches_torch(name):
     fn, *arrays = tests[name]
     check_op(fn, *arrays, rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- scatter_reduce, searching, counting
+_SR = np.random.default_rng(5)
+_SR_IDX = _SR.integers(0, 4, (3, 5))
+
+
+@pytest.mark.parametrize("reduce", ["sum", "prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_scatter_reduce(reduce, include_self):
+    grad = reduce in ("sum", "mean")  # the others refuse inputs needing a gradient
+    check_op(lambda lib, x, s: x.scatter_reduce(1, lib.tensor(_SR_IDX), s, reduce,
+                                                include_self=include_self),
+             _SR.standard_normal((3, 4)), _SR.standard_normal((3, 5)), requires_grad=grad)
+    ints = (_SR.integers(0, 9, (3, 4)), _SR.integers(-5, 5, (3, 5)))
+    check_op(lambda lib, x, s: x.scatter_reduce(1, lib.tensor(_SR_IDX), s, reduce,
+                                                include_self=include_self), *ints)
+
+
+def test_scatter_reduce_refuses_gradient_it_lacks():
+    import ember
+    x = ember.zeros(3, 4, requires_grad=True)
+    with pytest.raises(NotImplementedError, match="amax"):
+        x.scatter_reduce(1, ember.tensor(_SR_IDX), ember.ones(3, 5), "amax")
+    with pytest.raises(RuntimeError, match="reduce argument"):
+        x.scatter_reduce(1, ember.tensor(_SR_IDX), ember.ones(3, 5), "max")
+
+
+@pytest.mark.parametrize("expr", [
+    "L.unique_consecutive(L.tensor([1, 1, 2, 2, 3, 1, 1, 2]), return_inverse=True, "
+    "return_counts=True)",
+    "L.searchsorted(L.tensor([1, 3, 5, 7, 9]), L.tensor([[3, 6, 9], [0, 10, 5]]))",
+    "L.searchsorted(L.tensor([1, 3, 5, 7, 9]), L.tensor([3, 6, 9]), right=True)",
+    "L.searchsorted(L.tensor([[1, 3, 5], [2, 4, 6]]), L.tensor([[3, 6], [1, 5]]), out_int32=True)",
+    "L.bucketize(L.tensor([[3, 6, 9], [0, 10, 5]]), L.tensor([1, 3, 5, 7, 9]))",
+    "L.bucketize(L.tensor([3, 6, 9]), L.tensor([1, 3, 5, 7, 9]), right=True)",
+    "L.histc(L.tensor([0.5, 1.5, 1.7, 3.0, -2.0]), 4)",
+    "L.histc(L.tensor([0.5, 1.5, 1.7, 3.0, -2.0]), 3, -1, 2)",
+    "L.bincount(L.tensor([0, 1, 1, 3]))",
+    "L.bincount(L.tensor([0, 1, 1, 3]), L.tensor([0.5, 0.5, 1.0, 2.0]))",
+    "L.bincount(L.tensor([0, 1, 1, 3]), L.tensor([1, 2, 3, 4]), minlength=6)",
+])
+def test_searching_and_counting(expr):
+    import ember
+    import torch
+    e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
+    e, t = (e, t) if isinstance(t, tuple) else ((e,), (t,))
+    for a, b in zip(e, t):
+        assert a.dtype.__repr__() == b.dtype.__repr__() and a.tolist() == b.tolist()

@@ -283,29 +283,36 @@ def scatter_add(input, dim, index, src):
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
-    d = input._data.copy()
+    """'sum' and 'mean' are built from scatter and scatter_add (so they have
+    gradients); 'prod', 'amax' and 'amin' reduce the arrays in place and
+    refuse inputs that need a gradient."""
+    if reduce not in ("sum", "prod", "mean", "amax", "amin"):
+        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "
+                           f"{reduce}")
+    base = input if include_self else scatter(input, dim, index, 0)
+    if reduce in ("sum", "mean"):
+        total = scatter_add(base, dim, index, src)
+        if reduce == "sum":
+            return total
+        xp = xp_of(input)
+        count = scatter_add(_wrap(xp.full(input._data.shape, int(include_self), np.int64)), dim,
+                            index, _wrap(xp.ones(index._data.shape, np.int64)))
+        count = count.clamp_min(1)
+        return total / count if total._data.dtype.kind == "f" else total.div(count,
+                                                                              rounding_mode="floor")
+    if _gs[0] and (input._rg or src._rg):
+        raise NotImplementedError(f"the derivative of scatter_reduce(reduce='{reduce}') is not "
+                                  "implemented in ember")
+    d = base._data.copy()
     dim = _wrap_dim(dim, d.ndim)
-    xp = xp_of(input)
-    full = _along(xp, d.shape, dim, index._data)
+    full = _along(xp_of(input), d.shape, dim, index._data)
     s = src._data[tuple(slice(0, n) for n in index._data.shape)]
-    ufunc = {"sum": np.add, "prod": np.multiply, "amax": np.maximum, "amin": np.minimum}.get(reduce)
-    if reduce == "mean":
-        cnt = np.ones_like(d) if include_self else np.zeros_like(d)
-        if not include_self:
-            d[full] = 0
-        np.add.at(d, full, s)
-        np.add.at(cnt, full, 1)
-        return _wrap(d / np.maximum(cnt, 1) if d.dtype.kind == "f" else d // np.maximum(cnt, 1))
-    if ufunc is None:
-        raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}")
-    if not include_self:
-        ident = {"sum": 0, "prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
-        touched = np.zeros(d.shape, bool)
-        touched[full] = True
-        d = np.where(touched, np.asarray(ident).astype(d.dtype) if d.dtype.kind == "f" else
-                     (np.iinfo(d.dtype).min if reduce == "amax" else np.iinfo(d.dtype).max
-                      if reduce == "amin" else ident), d).astype(d.dtype)
-    ufunc.at(d, full, s)
+    if not include_self:  # the untouched identity of the reduction, then reduce into it
+        ident = {"prod": 1, "amax": -np.inf, "amin": np.inf}[reduce]
+        if d.dtype.kind != "f" and reduce != "prod":
+            ident = (np.iinfo(d.dtype).min if reduce == "amax" else np.iinfo(d.dtype).max)
+        d[full] = ident
+    {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce].at(d, full, s)
     return _wrap(d)
 
 
@@ -656,4 +663,5 @@ def bincount(input, weights=None, minlength=0):
     xp = xp_of(input)
     w = weights._data if weights is not None else None
     r = xp.bincount(input._data, weights=w, minlength=minlength)
-    return _wrap(r if weights is not None else r.astype(np.int64))
+    return _wrap(r.astype(w.dtype if w is not None and w.dtype.kind == "f" else
+                          np.float64 if w is not None else np.int64, copy=False))
