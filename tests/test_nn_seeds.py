@@ -82,7 +82,10 @@ def test_seed004_network_trains_like_torch():
             loss = lib.nn.NLLLoss()(model(lib.tensor(x)), lib.tensor(y))
             loss.backward()
             opt.step()
-        assert_close(e.output.weight, t.output.weight, rtol=1e-4, atol=1e-5)
+        # Adam moves each weight by about lr whatever its gradient's size, so a
+        # near-zero gradient rounded differently may move it differently: allow
+        # a fifth of a step
+        assert_close(e.output.weight, t.output.weight, rtol=1e-4, atol=2e-4)
 
 
 # ---------------------------------------------------------------- seed 000: SimpleNN
