@@ -441,3 +441,22 @@ def test_gradcheck_inplace_view_write():
     a, b = _inputs(7)
     assert E.autograd.gradcheck(f, (a, b))
     assert E.autograd.gradgradcheck(f, (a, b))
+
+
+@pytest.mark.parametrize("write", [
+    lambda lib, y: y.fill_(5), lambda lib, y: y.zero_(), lambda lib, y: y[1:].zero_(),
+    lambda lib, y: y.copy_(lib.zeros(3)), lambda lib, y: y[:2].copy_(lib.zeros(2)),
+    lambda lib, y: y[::2].fill_(1.5),
+])
+def test_overwriting_values_cuts_their_gradient(write):
+    """An in-place write of values without history into a tensor inside the
+    graph: the overwritten elements pass no gradient back (zeros, as torch)."""
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        y = x * 2
+        write(lib, y)
+        assert y.requires_grad and not y.is_leaf
+        (y * x).sum().backward()
+        grads.append(x.grad)
+    assert_close(grads[0], grads[1])

@@ -259,7 +259,15 @@ def inplace_result(self, result):
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
         self._rg = True
+    elif self._rg and _gs[0]:  # overwritten by values without history: the old history gets zeros
+        n = CopyBackwards((self,))
+        self._grad_fn, self._output_nr = n, 0
     return self
+
+
+class CopyBackwards(Node):
+    def backward(self, g):
+        return g * 0,
 
 
 def _kind_rank(npdt):

@@ -855,11 +855,11 @@ def copy_(self, src, non_blocking=False):
 def fill_(self, value):
     check_inplace(self)
     v = value.item() if isinstance(value, Tensor) else value
+    if _gs[0] and self._rg:  # through autograd: no gradient reaches the old values
+        from .creation import full_like
+        return inplace_result(self, full_like(self, v))
     self._data[...] = v
     self._bump_version()
-    if _gs[0] and self._rg:  # filled values no longer depend on the graph
-        self._grad_fn = None
-        self._rg = self._rg
     return self
 
 
