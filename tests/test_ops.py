@@ -130,3 +130,15 @@ def test_searching_and_counting(expr):
     e, t = (e, t) if isinstance(t, tuple) else ((e,), (t,))
     for a, b in zip(e, t):
         assert a.dtype.__repr__() == b.dtype.__repr__() and a.tolist() == b.tolist()
+
+
+def test_masked_scatter_values_gradients_and_error():
+    mask = np.array([[True, False, True], [False, True, True]])
+    check_op(lambda lib, x, s: x.masked_scatter(lib.tensor(mask), s),
+             np.random.default_rng(6).standard_normal((2, 3)),
+             np.random.default_rng(7).standard_normal((2, 5)))
+    check_op(lambda lib, x, s: x.masked_scatter(lib.tensor([True, False, True]), s),
+             np.zeros((2, 3)), np.arange(10.0).reshape(2, 5))
+    import ember
+    with pytest.raises(RuntimeError, match="Number of elements of source"):
+        ember.zeros(4).masked_scatter(ember.tensor([True, True, False, True]), ember.ones(2))

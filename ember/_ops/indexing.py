@@ -455,11 +455,18 @@ def masked_select(input, mask):
 
 
 def masked_scatter(input, mask, source):
-    d = input._data.copy()
-    m = xp_of(input).broadcast_to(mask._data, d.shape)
-    k = int(m.sum())
-    d[m] = source._data.reshape(-1)[:k]
-    return _wrap(d)
+    """The masked places take ``source``'s elements in order: ``where(mask,
+    take(source, rank of each place), input)``, so both inputs get gradients."""
+    from .pointwise import where
+    xp = xp_of(input)
+    m = xp.broadcast_to(mask._data, input._data.shape)
+    rank = xp.cumsum(m.reshape(-1)) - 1
+    if rank.size and int(rank[-1]) >= source._data.size:
+        raise RuntimeError("Number of elements of source < number of ones in mask")
+    if not rank.size or int(rank[-1]) < 0:  # nothing masked
+        return where(_wrap(m), input, input)
+    picked = take(source, _wrap(xp.maximum(rank, 0).reshape(m.shape)))
+    return where(_wrap(m), picked, input)
 
 
 def nonzero(input, *, as_tuple=False):
