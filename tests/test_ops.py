@@ -142,3 +142,18 @@ def test_masked_scatter_values_gradients_and_error():
     import ember
     with pytest.raises(RuntimeError, match="Number of elements of source"):
         ember.zeros(4).masked_scatter(ember.tensor([True, True, False, True]), ember.ones(2))
+
+
+_Q = np.random.default_rng(8).standard_normal((4, 5))
+
+
+@pytest.mark.parametrize("expr", [
+    "x.cummax(1)", "x.cummin(0)", "L.mode(L.round(x), 1)", "x.round().mode(0, keepdim=True)",
+    "x.quantile(0.3)", "x.quantile(0.5, dim=1)", "x.quantile(L.tensor([0.1, 0.9], dtype=x.dtype), dim=0)",
+    "x.quantile(0.25, dim=1, keepdim=True)", "x.quantile(L.tensor([0.2, 0.7], dtype=x.dtype), keepdim=True)",
+    "x.quantile(0.4, dim=1, interpolation='lower')", "x.quantile(0.4, dim=1, interpolation='higher')",
+    "x.quantile(0.4, dim=1, interpolation='nearest')", "x.quantile(0.4, dim=1, interpolation='midpoint')",
+    "L.xlogy(x.abs(), 2.0)", "x.tile(2)", "x.tile(2, 1)",
+])
+def test_value_picking_ops_have_gradients(expr):
+    check_op(lambda lib, x: eval(expr, {"L": lib, "x": x}), _Q)

@@ -557,6 +557,8 @@ def logit(input, eps=None):
 
 
 def xlogy(input, other):
+    if not isinstance(other, Tensor):
+        other = to_tensor(other, input)
     r = input * log(other)
     return where(input == 0, 0.0, r)
 

@@ -475,9 +475,9 @@ def _cum_ext(input, dim, is_max):
     n = d.shape[dim]
     pos = xp.arange(n).reshape([-1 if i == dim else 1 for i in range(d.ndim)])
     hit = xp.where(d == v, pos, -1)
-    idx = xp.maximum.accumulate(hit, axis=dim)
-    name = "cummax" if is_max else "cummin"
-    return return_type(name, (_wrap(v), _wrap(idx.astype(np.int64))))
+    idx = _wrap(xp.maximum.accumulate(hit, axis=dim).astype(np.int64))
+    values = input.gather(dim, idx) if _gs[0] and input._rg else _wrap(v)  # with a gradient
+    return return_type("cummax" if is_max else "cummin", (values, idx))
 
 
 def logcumsumexp(input, dim):
@@ -551,11 +551,38 @@ def mode(input, dim=-1, keepdim=False):
     if keepdim:
         v, i = np.expand_dims(v, dim), np.expand_dims(i, dim)
     dev = input.device
-    return return_type("mode", (_wrap(B.move_array(v, dev)), _wrap(B.move_array(i, dev))))
+    i = _wrap(B.move_array(i, dev))
+    if _gs[0] and input._rg:  # the values as a gather, with a gradient
+        picked = input.gather(dim, i if keepdim else i.unsqueeze(dim))
+        return return_type("mode", (picked if keepdim else picked.squeeze(dim), i))
+    return return_type("mode", (_wrap(B.move_array(v, dev)), i))
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     xp = xp_of(input)
     qa = q._data if isinstance(q, Tensor) else q
-    r = xp.quantile(input._data, qa, axis=dim, keepdims=keepdim, method=interpolation)
-    return _wrap(arr(xp.asarray(r, dtype=input._data.dtype)))
+    if not (_gs[0] and input._rg):
+        r = xp.quantile(input._data, qa, axis=dim, keepdims=keepdim, method=interpolation)
+        return _wrap(arr(xp.asarray(r, dtype=input._data.dtype)))
+    # with a gradient: interpolate between the neighbouring sorted values (ember ops)
+    x = input.reshape(-1) if dim is None else input
+    d = 0 if dim is None else _wrap_dim(dim, input._data.ndim)
+    srt = x.sort(d).values
+    pos = np.atleast_1d(np.asarray(qa, dtype=np.float64)) * (srt._data.shape[d] - 1)
+    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+    frac = pos - lo
+    if interpolation in ("lower", "higher", "nearest"):
+        lo = hi = {"lower": lo, "higher": hi, "nearest": np.round(pos).astype(np.int64)}[
+            interpolation]
+    elif interpolation == "midpoint":
+        frac = np.where(hi > lo, 0.5, 0.0)
+    shape = [1] * srt._data.ndim
+    shape[d] = -1
+    w = _wrap(xp.asarray(frac.reshape(shape), dtype=input._data.dtype))
+    a, b = srt.index_select(d, _wrap(xp.asarray(lo))), srt.index_select(d, _wrap(xp.asarray(hi)))
+    r = a + (b - a) * w  # quantiles along d
+    r = r.movedim(d, 0)
+    if keepdim:
+        r = r.unsqueeze(d + 1) if dim is not None else r.reshape(
+            (-1,) + (1,) * input._data.ndim)
+    return r if np.ndim(qa) else r[0]

@@ -372,8 +372,8 @@ def repeat(input, *sizes):
     return _record(r, RepeatBackward0, (input,), shape=d.shape, reps=reps)
 
 
-def tile(input, dims):
-    dims = tuple(dims)
+def tile(input, *dims):
+    dims = tuple(shape_arg(dims))
     d = input._data
     if len(dims) < d.ndim:
         dims = (1,) * (d.ndim - len(dims)) + dims
