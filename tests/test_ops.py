@@ -157,3 +157,29 @@ _Q = np.random.default_rng(8).standard_normal((4, 5))
 ])
 def test_value_picking_ops_have_gradients(expr):
     check_op(lambda lib, x: eval(expr, {"L": lib, "x": x}), _Q)
+
+
+def test_fmax_fmin_gradients_with_ties_and_nan():
+    a = np.array([1.0, 2.0, np.nan, 4.0, 5.0])
+    b = np.array([1.0, 3.0, 0.5, np.nan, 2.0])
+    check_op(lambda lib, x, y: lib.fmax(x, y), a, b)
+    check_op(lambda lib, x, y: lib.fmin(x, y), a, b)
+
+
+@pytest.mark.parametrize("shapes", [((3, 4), (5, 4)), ((2, 3, 4), (4,)), ((4,), (4,)), ((), (2, 3))])
+def test_inner_any_rank(shapes):
+    r = np.random.default_rng(9)
+    check_op(lambda lib, x, y: lib.inner(x, y), r.standard_normal(shapes[0]),
+             r.standard_normal(shapes[1]))
+
+
+@pytest.mark.parametrize("expr", ["L.atleast_1d(L.tensor(1.0), L.ones(2))",
+                                  "L.atleast_2d([L.tensor(1.0), L.ones(2)])",
+                                  "L.atleast_3d(L.ones(2, 3))", "L.atleast_3d(L.ones(2), L.ones(1, 2))"])
+def test_atleast_nd_one_or_several(expr):
+    import ember
+    import torch
+    e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
+    assert type(e) is type(t) or isinstance(e, ember.Tensor)
+    e, t = (e, t) if isinstance(t, tuple) else ((e,), (t,))
+    assert [tuple(a.shape) for a in e] == [tuple(b.shape) for b in t]

@@ -134,7 +134,11 @@ def dot(input, other):
     return matmul(input, other)
 
 
-inner = dot
+def inner(input, other):
+    """The sum over the last dimension of both (a product with a 0-d operand)."""
+    if input.dim() == 0 or other.dim() == 0:
+        return input * other
+    return tensordot(input, other, ([-1], [-1]))
 
 
 def vdot(input, other):

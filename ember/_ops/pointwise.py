@@ -271,21 +271,30 @@ arctan2 = atan2
 
 
 class _MinMaxBackward(_Binary):
+    """The first operand takes the share ``first(a, b)`` of the gradient,
+    the second the rest."""
+
     def backward(self, g):
         a, b = self.saved
-        pick_a = (a > b) if self.is_max else (a < b)
-        tie = a == b
-        wa = where(tie, 0.5, pick_a.to(g.dtype))
+        wa = self.first(a, b).to(g.dtype)
         return (grad_for(g * wa, self.ma) if self.ma is not None else None,
                 grad_for(g * (1 - wa), self.mb) if self.mb is not None else None)
 
 
 class MaximumBackward0(_MinMaxBackward):
-    is_max = True
+    first = staticmethod(lambda a, b: where(a == b, 0.5, (a > b).to(a.dtype)))  # ties split
 
 
 class MinimumBackward0(_MinMaxBackward):
-    is_max = False
+    first = staticmethod(lambda a, b: where(a == b, 0.5, (a < b).to(a.dtype)))
+
+
+class FmaxBackward0(_MinMaxBackward):  # won, tied, or facing a NaN: all to the first
+    first = staticmethod(lambda a, b: logical_or(a >= b, isnan(b)))
+
+
+class FminBackward0(_MinMaxBackward):
+    first = staticmethod(lambda a, b: logical_or(a <= b, isnan(b)))
 
 
 def maximum(input, other):
@@ -302,12 +311,14 @@ def minimum(input, other):
 
 def fmax(input, other):
     ad, bd, _ = operands(input, other)
-    return _wrap(arr(xp_of(input).fmax(ad, bd)))
+    r = _wrap(arr(xp_of(input).fmax(ad, bd)))
+    return _record2(r, FmaxBackward0, input, other, save=(input, other))
 
 
 def fmin(input, other):
     ad, bd, _ = operands(input, other)
-    return _wrap(arr(xp_of(input).fmin(ad, bd)))
+    r = _wrap(arr(xp_of(input).fmin(ad, bd)))
+    return _record2(r, FminBackward0, input, other, save=(input, other))
 
 
 def hypot(input, other):

@@ -526,15 +526,22 @@ def column_stack(tensors):
     return hstack([t.reshape(-1, 1) if t._data.ndim <= 1 else t for t in tensors])
 
 
-def atleast_1d(t):
+def _each(fn, tensors):
+    """``fn`` of one tensor, or a tuple of ``fn`` of several (given loose or as a list)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(fn(t) for t in tensors[0])
+    return fn(tensors[0]) if len(tensors) == 1 else tuple(fn(t) for t in tensors)
+
+
+def _at_least_1d(t):
     return t.reshape(1) if t._data.ndim == 0 else t
 
 
-def atleast_2d(t):
+def _at_least_2d(t):
     return t.reshape(1, -1) if t._data.ndim < 2 else t
 
 
-def atleast_3d(t):
+def _at_least_3d(t):
     n = t._data.ndim
     if n == 0:
         return t.reshape(1, 1, 1)
@@ -543,6 +550,18 @@ def atleast_3d(t):
     if n == 2:
         return t.unsqueeze(-1)
     return t
+
+
+def atleast_1d(*tensors):
+    return _each(_at_least_1d, tensors)
+
+
+def atleast_2d(*tensors):
+    return _each(_at_least_2d, tensors)
+
+
+def atleast_3d(*tensors):
+    return _each(_at_least_3d, tensors)
 
 
 class SplitBackward0(Node):
