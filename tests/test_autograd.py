@@ -460,3 +460,18 @@ def test_overwriting_values_cuts_their_gradient(write):
         (y * x).sum().backward()
         grads.append(x.grad)
     assert_close(grads[0], grads[1])
+
+
+def test_copy_from_a_tensor_with_history_gives_zeros_to_the_overwritten_one():
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        w = lib.tensor([4.0, 5.0, 6.0], requires_grad=True)
+        z = x * 2
+        z.copy_(w * w)
+        (z * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        grads.append((x.grad, w.grad))
+    (ex, ew), (tx, tw) = grads
+    assert ex is not None  # zeros, as torch: the old values were used, then overwritten
+    assert_close(ex, tx)
+    assert_close(ew, tw)

@@ -237,9 +237,10 @@ def check_inplace(t):
         raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation.")
 
 
-def inplace_result(self, result):
+def inplace_result(self, result, overwrite=False):
     """Write an out-of-place ``result`` into ``self`` (the in-place op path
-    with autograd), adopting its history."""
+    with autograd), adopting its history; ``overwrite``: ``result`` does not
+    derive from ``self`` (copy_, fill_), whose old history then gets zeros."""
     rt = result._data.dtype
     st = self._data.dtype
     if rt != st and _kind_rank(rt) > _kind_rank(st):
@@ -255,19 +256,21 @@ def inplace_result(self, result):
         return self
     self._data[...] = result._data
     self._bump_version()
-    if result._rg:
+    if self._rg and _gs[0] and (overwrite or not result._rg):
+        n = CopyBackwards((self, result))
+        self._grad_fn, self._output_nr = n, 0
+    elif result._rg:
         self._grad_fn = result._grad_fn
         self._output_nr = result._output_nr
         self._rg = True
-    elif self._rg and _gs[0]:  # overwritten by values without history: the old history gets zeros
-        n = CopyBackwards((self,))
-        self._grad_fn, self._output_nr = n, 0
     return self
 
 
 class CopyBackwards(Node):
+    """The old values of an overwritten tensor get zeros; the new ones, the gradient."""
+
     def backward(self, g):
-        return g * 0,
+        return g * 0, g
 
 
 def _kind_rank(npdt):

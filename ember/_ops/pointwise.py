@@ -854,7 +854,7 @@ def copy_(self, src, non_blocking=False):
             r = _to_device(r, self.device)
         r = expand(r, self._data.shape) if r._data.shape != self._data.shape else r
         r = r + 0 if r is src else r  # a node of its own
-        return inplace_result(self, r)
+        return inplace_result(self, r, overwrite=True)
     d = B.move_array(src._data, self.device)
     try:
         self._data[...] = d
@@ -870,7 +870,7 @@ def fill_(self, value):
     v = value.item() if isinstance(value, Tensor) else value
     if _gs[0] and self._rg:  # through autograd: no gradient reaches the old values
         from .creation import full_like
-        return inplace_result(self, full_like(self, v))
+        return inplace_result(self, full_like(self, v), overwrite=True)
     self._data[...] = v
     self._bump_version()
     return self
