@@ -183,3 +183,14 @@ def test_atleast_nd_one_or_several(expr):
     assert type(e) is type(t) or isinstance(e, ember.Tensor)
     e, t = (e, t) if isinstance(t, tuple) else ((e,), (t,))
     assert [tuple(a.shape) for a in e] == [tuple(b.shape) for b in t]
+
+
+@pytest.mark.parametrize("expr", ["L.tensor([True, False]).square()", "L.tensor([True, False]).sign()",
+                                  "L.tensor([True, False]).sgn()", "L.tensor([[1, 2], [3, 4]]).nansum(1)",
+                                  "L.tensor([True, False, True]).nansum()",
+                                  "L.tensor([1.0, float('nan'), 2.0]).nansum()"])
+def test_integer_and_bool_result_dtypes(expr):
+    import ember
+    import torch
+    e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
+    assert repr(e.dtype) == repr(t.dtype) and e.tolist() == t.tolist()

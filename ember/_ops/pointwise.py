@@ -488,7 +488,8 @@ neg = _unary("neg", lambda xp, d: -d, lambda g, x, r: -g, "", keep_int=True)
 negative = neg
 abs = _unary("abs", lambda xp, d: xp.abs(d), lambda g, x, r: g * sign(x), keep_int=True)
 absolute = abs
-sign = _unary("sign", lambda xp, d: xp.sign(d), _zero_grad, "", keep_int=True)
+sign = _unary("sign", lambda xp, d: d.copy() if d.dtype == bool else xp.sign(d), _zero_grad, "",
+              keep_int=True)
 sgn = sign
 floor = _unary("floor", lambda xp, d: d if d.dtype.kind in "biu" else xp.floor(d), _zero_grad, "",
                keep_int=True)
@@ -498,7 +499,8 @@ trunc = _unary("trunc", lambda xp, d: d if d.dtype.kind in "biu" else xp.trunc(d
                keep_int=True)
 fix = trunc
 frac = _unary("frac", lambda xp, d: d - xp.trunc(d), lambda g, x, r: g, "")
-square = _unary("square", lambda xp, d: d * d, lambda g, x, r: 2 * g * x, keep_int=True)
+square = _unary("square", lambda xp, d: (d.astype(np.int64) if d.dtype == bool else d) ** 2,
+                lambda g, x, r: 2 * g * x, keep_int=True)
 relu = _unary("relu", lambda xp, d: xp.maximum(d, 0), lambda g, x, r: g * (r > 0), "out",
               keep_int=True)
 signbit = _unary("signbit", lambda xp, d: xp.signbit(d), keep_int=True)

@@ -64,6 +64,8 @@ def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, out=None):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     from .pointwise import isnan, where
+    if input._data.dtype.kind not in "fc":  # no NaN to skip
+        return sum(input, dim, keepdim, dtype=dtype)
     return sum(where(isnan(input), 0.0, input), dim, keepdim, dtype=dtype)
 
 
