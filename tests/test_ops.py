@@ -194,3 +194,8 @@ def test_integer_and_bool_result_dtypes(expr):
     import torch
     e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
     assert repr(e.dtype) == repr(t.dtype) and e.tolist() == t.tolist()
+
+
+@pytest.mark.parametrize("args", [(), (1,), (-1, 0, 2), (2, 1), (0, 2, 0), (1, -1, 1)])
+def test_diag_embed_dims(args):
+    check_op(lambda lib, x: x.diag_embed(*args), np.random.default_rng(10).standard_normal((2, 3)))

@@ -802,7 +802,11 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     shape = d.shape[:-1] + (n, n)
     z = zeros(shape, dtype=input.dtype, device=input.device)
     z[_diag_index(shape, offset, len(shape) - 2, len(shape) - 1)] = input
-    return z
+    d1, d2 = _wrap_dim(dim1, len(shape)), _wrap_dim(dim2, len(shape))
+    if d1 == d2:
+        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return z if (d1, d2) == (len(shape) - 2, len(shape) - 1) else \
+        z.movedim((-2, -1), (d1, d2)).contiguous()
 
 
 def trace(input):
