@@ -193,16 +193,35 @@ class MaxPoolBackward(Node):
                                  x._data.shape, len(g.S)),
         xp = xp_of(grad)
         gd = grad._data
-        lead = gd.shape[:-len(g.S)]
-        gp = xp.zeros(g.padded_shape(lead), gd.dtype)
+        shape = g.padded_shape(gd.shape[:-len(g.S)])
         arg = self.arg
         if _overlapping(g.K, g.stride, g.dil):
-            for i, sl in g.windows:
-                gp[sl] += gd * (arg == i)
+            gp = _sum_into_winners(xp, gd, arg, g, shape)
         else:
+            gp = xp.zeros(shape, gd.dtype)
             for i, sl in g.windows:
                 xp.multiply(gd, arg == i, out=gp[sl])
         return _wrap(_crop(xp, gp, g.S, g.pad)),
+
+
+def _sum_into_winners(xp, gd, arg, g, shape):
+    """Each output gradient added to its window's winning element of the padded
+    input ``shape``, by one bincount over flat positions (windows overlap)."""
+    nd = len(g.S)
+    Sp = shape[-nd:]
+    kidx = xp.unravel_index(arg, g.K) if nd > 1 else (arg,)
+    pos = None
+    for i in range(nd):
+        along = [1] * nd
+        along[i] = g.O[i]
+        p = kidx[i].astype(np.int64) * g.dil[i] + (
+            xp.arange(g.O[i], dtype=np.int64) * g.stride[i]).reshape(along)
+        pos = p if pos is None else pos * Sp[i] + p
+    lead = shape[:-nd]
+    pos = pos + (xp.arange(math.prod(lead), dtype=np.int64) * math.prod(Sp)).reshape(
+        lead + (1,) * nd)
+    out = xp.bincount(pos.reshape(-1), weights=gd.reshape(-1), minlength=math.prod(shape))
+    return out.astype(gd.dtype, copy=False).reshape(shape)
 
 
 def _scatter_back(grad, indices, shape, nd):
