@@ -181,3 +181,11 @@ def test_random_distributions():
     assert sorted(p.tolist()) == [0, 2]
     with pytest.raises(RuntimeError):
         ember.multinomial(ember.tensor([1.0, 0.0]), 3)
+
+
+@pytest.mark.parametrize("expr", ["L.tensor([1, 2], dtype=L.int8) * 1000", "L.tensor([100], dtype=L.int8) + 100",
+                                  "L.tensor([1], dtype=L.int16) * 100000", "L.tensor([3], dtype=L.int32) - 2**40",
+                                  "L.tensor([1, 2], dtype=L.uint8) - 3"])
+def test_python_int_beyond_the_integer_dtype_wraps_as_torch(expr):
+    e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
+    assert repr(e.dtype) == repr(t.dtype) and e.tolist() == t.tolist()

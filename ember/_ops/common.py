@@ -95,6 +95,10 @@ def _scalar_value(x, dt):
     return x
 
 
+_I_LO = {np.dtype(t): int(np.iinfo(t).min) for t in (np.int8, np.int16, np.int32, np.int64)}
+_I_HI = {np.dtype(t): int(np.iinfo(t).max) for t in (np.int8, np.int16, np.int32, np.int64)}
+
+
 def operands(a, b):
     """Arrays (or weak Python scalars) for a binary op, cast so that NumPy's
     result has torch's dtype, plus that dtype's NumPy form."""
@@ -115,7 +119,8 @@ def operands(a, b):
                         bd if bd.dtype == dt else bd.astype(dt), dt)
         elif isinstance(b, float) and ad.dtype.kind == "f":
             return ad, b, ad.dtype
-        elif type(b) is int and ad.dtype.kind in "fi" and -2**31 < b < 2**31:
+        elif type(b) is int and -2**31 < b < 2**31 and (
+                ad.dtype.kind == "f" or ad.dtype.kind == "i" and _I_LO[ad.dtype] <= b <= _I_HI[ad.dtype]):
             return ad, b, ad.dtype
         elif not isinstance(b, numbers.Number):
             raise TypeError(f"unsupported operand type: {type(b).__name__}")
