@@ -1,6 +1,7 @@
 """Tensor creation, attributes, views sharing storage, in-place ops, indexing."""
 import copy
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -380,3 +381,17 @@ def test_uniform_normal_fill_in_place_with_their_statistics(dtype):
     assert ember.equal(a, ember.empty(5, dtype=dtype).normal_(generator=g2))
     v = ember.empty(4, 6, dtype=dtype).t().uniform_(5.0, 6.0)  # non-contiguous storage
     assert 5.0 <= float(v.min()) and float(v.max()) <= 6.0
+
+
+@pytest.mark.parametrize("expr", ["x[[[0, 1], [1, 2]]]", "x[[L.tensor(0), L.tensor(2)]]", "x[[0, 2]]",
+                                  "x[[slice(None), 1]]", "x[[None, 0]]"])
+def test_list_index_of_sequences_is_a_tuple_as_torch(expr):
+    a = np.arange(12.0).reshape(3, 4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        e = eval(expr, {"L": ember, "x": ember.tensor(a)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = eval(expr, {"L": torch, "x": torch.tensor(a)})
+    assert_close(e, t)
+    assert any("non-tuple sequence" in str(w.message) for w in caught) == (expr != "x[[0, 2]]")

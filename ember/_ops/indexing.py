@@ -1,6 +1,7 @@
 """Indexing and selection: ``x[idx]``, ``x[idx] = v``, gather/scatter,
 index_* ops, masks, nonzero, take, sort/topk/unique."""
 import numbers
+import warnings
 
 import numpy as np
 
@@ -38,6 +39,13 @@ def normalize_index(t, idx):
     """Turn a torch index into one NumPy/CuPy accepts; report whether it is
     basic (the result is a view)."""
     dev = t.device if type(t._data) is not np.ndarray else B.CPU
+    if isinstance(idx, list) and len(idx) < 32 and any(
+            i is None or i is Ellipsis or isinstance(i, (list, tuple, slice, Tensor)) for i in idx):
+        warnings.warn("Using a non-tuple sequence for multidimensional indexing is deprecated and "
+                      "will be changed in pytorch 2.9; use x[tuple(seq)] instead of x[seq]. In "
+                      "pytorch 2.9 this will be interpreted as tensor index, x[torch.tensor(seq)], "
+                      "which will result either in an error or a different result", stacklevel=3)
+        idx = tuple(idx)  # torch (still) reads such a list as a tuple of indices
     if isinstance(idx, tuple):
         parts = tuple(_index_part(i, None, dev) for i in idx)
     else:
