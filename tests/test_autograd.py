@@ -475,3 +475,23 @@ def test_copy_from_a_tensor_with_history_gives_zeros_to_the_overwritten_one():
     assert ex is not None  # zeros, as torch: the old values were used, then overwritten
     assert_close(ex, tx)
     assert_close(ew, tw)
+
+
+_FA = np.random.default_rng(11).standard_normal(3)
+_FM = np.random.default_rng(12).standard_normal((3, 3))
+
+
+@pytest.mark.parametrize("name", ["jvp", "hvp", "vhp"])
+def test_functional_jvp_hvp_vhp(name):
+    def run(lib):
+        F = lib.autograd.functional
+        m = lib.tensor(_FM)
+        x = lib.tensor(_FA)
+        if name == "jvp":
+            out, r = F.jvp(lambda t: (m @ t).tanh() * t.sum(), x, lib.ones(3, dtype=lib.float64))
+            return [out, r]
+        two = lambda a, b: (a ** 2 * b).sum() + (b ** 3).sum() + a.prod()  # noqa: E731
+        out, r = getattr(F, name)(two, (x, x * 3), (x, x.flip(0)))
+        return [out, *r]
+    for e, t in zip(run(ember), run(torch)):
+        assert_close(e, t)

@@ -1,4 +1,4 @@
-"""Higher-level derivatives built on ``autograd.grad``: jacobian, hessian, vjp."""
+"""Higher-level derivatives built on ``autograd.grad``: jacobian, hessian, vjp, jvp, vhp, hvp."""
 def _is_tensor(x):
     from .._tensor import Tensor
     return isinstance(x, Tensor)
@@ -54,3 +54,58 @@ def hessian(func, inputs, create_graph=False, strict=False, vectorize=False):
         return gs[0] if single else tuple(gs)
 
     return jacobian(first, inputs, create_graph=create_graph)
+
+
+def _directions(v, xs):
+    """``v`` as a tuple matching ``xs`` (None: ones, for one-element inputs)."""
+    from .._ops.creation import ones_like
+    if v is None:
+        if not all(x.numel() == 1 for x in xs):
+            raise RuntimeError("The vector v can only be None if the input to the user-provided "
+                               "function is a single Tensor with a single element.")
+        return tuple(ones_like(x) for x in xs)
+    return _tuple(v)
+
+
+def jvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), J v)`` by the double-vjp trick: the vjp of a dummy
+    cotangent ``u`` is linear in ``u``; its derivative along ``v`` is J v."""
+    from . import grad
+    from .._ops.creation import zeros_like
+    inputs = tuple(x.detach().requires_grad_() for x in _tuple(inputs))
+    out = func(*inputs)
+    outs = _tuple(out)
+    us = tuple(zeros_like(o).requires_grad_() for o in outs)
+    gs = grad(outs, inputs, us, create_graph=True, allow_unused=True)
+    used = [(g, d) for g, d in zip(gs, _directions(v, inputs)) if g is not None]
+    jv = grad([g for g, _ in used], us, [d for _, d in used], create_graph=create_graph,
+              allow_unused=True) if used else (None,) * len(us)
+    jv = tuple(zeros_like(o) if j is None else j for o, j in zip(outs, jv))
+    if not create_graph:
+        out = out.detach() if _is_tensor(out) else tuple(o.detach() for o in out)
+    return out, (jv[0] if _is_tensor(out) else jv)
+
+
+def _second(func, inputs, v, create_graph):
+    """``func``'s value at ``inputs`` and the derivative of ``grad(func) . v``."""
+    from . import grad
+    from .._ops.creation import zeros_like
+    xs = tuple(x.detach().requires_grad_() for x in _tuple(inputs))
+    out = func(*xs)
+    gs = grad([out], xs, create_graph=True, allow_unused=True)
+    dot = sum((g * d).sum() for g, d in zip(gs, _directions(v, xs)) if g is not None)
+    hv = grad([dot], xs, create_graph=create_graph, allow_unused=True) if _is_tensor(dot) \
+        else (None,) * len(xs)
+    hv = tuple(zeros_like(x) if h is None else h for x, h in zip(xs, hv))
+    return (out if create_graph else out.detach()), (hv[0] if _is_tensor(inputs) else hv)
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), v^T H)`` for a scalar ``func``."""
+    return _second(func, inputs, v, create_graph)
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """``(func(inputs), H v)``: the Hessian of a twice-differentiable scalar
+    function is symmetric, so this is ``vhp``."""
+    return _second(func, inputs, v, create_graph)
