@@ -199,3 +199,49 @@ def test_integer_and_bool_result_dtypes(expr):
 @pytest.mark.parametrize("args", [(), (1,), (-1, 0, 2), (2, 1), (0, 2, 0), (1, -1, 1)])
 def test_diag_embed_dims(args):
     check_op(lambda lib, x: x.diag_embed(*args), np.random.default_rng(10).standard_normal((2, 3)))
+
+
+# ---------------------------------------------------------------- more of torch's namespace
+_R = np.random.default_rng(13)
+_A34, _B34 = _R.standard_normal((3, 4)), _R.standard_normal((3, 4))
+
+
+@pytest.mark.parametrize("expr", [
+    "L.divide(x, y)", "L.multiply(x, y)", "L.subtract(x, y, alpha=2)", "x.divide(y)", "L.positive(x)",
+    "L.logaddexp(x * 300, y)", "L.logaddexp2(x, y * 200)", "L.deg2rad(x)", "x.rad2deg()",
+    "L.sinc(L.cat([x, L.zeros_like(x)]))",
+    "L.ravel(x.t())", "L.rot90(x)", "L.rot90(x, 2)", "L.rot90(x, -1, (1, 0))", "L.hsplit(x, 2)[1]",
+    "L.vsplit(x, [1])[1]", "L.dsplit(x.reshape(3, 2, 2), 2)[0]", "L.diagflat(x[0])", "L.diagflat(x[0], -1)",
+    "L.diff(x)", "L.diff(x, 2, 0)", "L.diff(x, dim=0, prepend=y[:1], append=y[1:])", "L.trapezoid(x)",
+    "L.trapezoid(x, dx=0.5, dim=0)", "L.trapezoid(x, y.cumsum(1).abs())", "L.cumulative_trapezoid(x)",
+    "L.cov(x)", "L.cov(x, correction=0)", "L.cov(x, fweights=L.tensor([1, 2, 1, 3]), aweights=y[0].abs())",
+    "L.corrcoef(x)", "L.dist(x, y)", "L.dist(x, y, 1)", "L.cdist(x, y)", "L.cdist(x, y[:2], p=1)",
+    "L.cdist(x.reshape(1, 3, 4), y.reshape(1, 3, 4), compute_mode='donot_use_mm_for_euclid_dist')",
+    "L.block_diag(x, y[:1], L.tensor(2.0, dtype=x.dtype))", "L.cartesian_prod(x[0], y[0, :2])",
+    "L.combinations(x[0])", "L.combinations(x[0], 3)", "L.combinations(x[0], with_replacement=True)",
+])
+def test_compositions_match_torch(expr):
+    check_op(lambda lib, x, y: eval(expr, {"L": lib, "x": x, "y": y}), _A34, _B34)
+
+
+@pytest.mark.parametrize("expr", [  # torch cannot differentiate these: values only
+    "L.heaviside(L.cat([x, L.zeros_like(x)]), L.tensor(0.5, dtype=x.dtype))",
+    "L.vander(x[0])", "L.vander(x[0], 3, increasing=True)"])
+def test_compositions_values_match_torch(expr):
+    check_op(lambda lib, x, y: eval(expr, {"L": lib, "x": x, "y": y}), _A34, _B34,
+             requires_grad=False)
+
+
+@pytest.mark.parametrize("expr", ["L.gcd(L.tensor([12, 18, -8]), L.tensor([8, 12, 6]))",
+                                  "L.lcm(L.tensor([4, 6]), L.tensor([6, 4]))",
+                                  "L.isin(L.tensor([1, 2, 3, 4]), L.tensor([2, 4]))",
+                                  "L.isin(L.tensor([1, 2, 3]), L.tensor([2]), invert=True)",
+                                  "L.unravel_index(L.tensor([5, 7]), (3, 4))",
+                                  "L.diff(L.tensor([True, True, False]))"])
+def test_integer_compositions_match_torch(expr):
+    import ember
+    import torch
+    e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
+    e, t = (e, t) if isinstance(t, tuple) else ((e,), (t,))
+    for a, b in zip(e, t):
+        assert repr(a.dtype) == repr(b.dtype) and a.tolist() == b.tolist()

@@ -680,3 +680,16 @@ def bincount(input, weights=None, minlength=0):
     r = xp.bincount(input._data, weights=w, minlength=minlength)
     return _wrap(r.astype(w.dtype if w is not None and w.dtype.kind == "f" else
                           np.float64 if w is not None else np.int64, copy=False))
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    xp = xp_of(elements) if isinstance(elements, Tensor) else xp_of(test_elements)
+    e = elements._data if isinstance(elements, Tensor) else xp.asarray(elements)
+    t = test_elements._data if isinstance(test_elements, Tensor) else xp.asarray(test_elements)
+    return _wrap(arr(xp.isin(e, t, assume_unique=assume_unique, invert=invert)))
+
+
+def unravel_index(indices, shape):
+    xp = xp_of(indices)
+    return tuple(_wrap(a.astype(np.int64)) for a in xp.unravel_index(indices._data, tuple(shape)))
+

@@ -445,3 +445,15 @@ def matrix_power(input, n):
     for _ in range(n - 1):
         r = matmul(r, input)
     return r
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise p-norm distances between the rows of ``x1`` (..., P, M) and
+    ``x2`` (..., R, M); the Euclidean case by the expanded square."""
+    from .reduce import norm
+    from .pointwise import sqrt, clamp_min
+    if p == 2.0 and compute_mode != "donot_use_mm_for_euclid_dist":
+        sq = (x1 * x1).sum(-1).unsqueeze(-1) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * matmul(x1, x2.mT)
+        return sqrt(clamp_min(sq, 0.0))
+    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+

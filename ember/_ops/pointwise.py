@@ -928,3 +928,51 @@ def sqrt_(self):
         self._bump_version()
         return self
     return inplace(sqrt)(self)
+
+
+# ---------------------------------------------------------------- compositions and aliases
+divide, multiply, subtract = div, mul, sub
+
+
+def positive(input):
+    return input
+
+
+def logaddexp(input, other):
+    """``log(exp(a) + exp(b))`` without overflow: ``max + log1p(exp(-|a - b|))``."""
+    return maximum(input, other) + log1p(exp(-abs(input - other)))
+
+
+def logaddexp2(input, other):
+    """``log2(2**a + 2**b)``."""
+    return maximum(input, other) + log1p(exp2(-abs(input - other))) / math.log(2.0)
+
+
+def deg2rad(input):
+    return input * (math.pi / 180.0)
+
+
+def rad2deg(input):
+    return input * (180.0 / math.pi)
+
+
+def sinc(input):
+    """``sin(pi x) / (pi x)``, 1 at 0."""
+    px = input * math.pi
+    safe = where(px == 0, 1.0, px)
+    return where(px == 0, 1.0, sin(safe) / safe)
+
+
+def heaviside(input, values):
+    return where(input == 0, values, (input > 0).to(input.dtype))
+
+
+def gcd(input, other):
+    ad, bd, _ = operands(input, other)
+    return _wrap(arr(xp_of(input).gcd(ad, bd)))
+
+
+def lcm(input, other):
+    ad, bd, _ = operands(input, other)
+    return _wrap(arr(xp_of(input).lcm(ad, bd)))
+

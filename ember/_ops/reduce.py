@@ -588,3 +588,75 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
         r = r.unsqueeze(d + 1) if dim is not None else r.reshape(
             (-1,) + (1,) * input._data.ndim)
     return r if np.ndim(qa) else r[0]
+
+
+# ---------------------------------------------------------------- compositions
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    from .shape import cat
+    dim = _wrap_dim(dim, input._data.ndim)
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, dim) if len(parts) > 1 else input
+    for _ in range(n):
+        m = x._data.shape[dim]
+        hi, lo = x.narrow(dim, 1, m - 1), x.narrow(dim, 0, m - 1)
+        x = hi != lo if x._data.dtype.kind == "b" else hi - lo
+    return x
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The trapezoidal rule along ``dim``, with sample points ``x`` or spacing ``dx``."""
+    dim = _wrap_dim(dim, y._data.ndim)
+    m = y._data.shape[dim]
+    mids = (y.narrow(dim, 1, m - 1) + y.narrow(dim, 0, m - 1)) / 2
+    if x is None:
+        return sum(mids, dim) * (1.0 if dx is None else dx)
+    return sum(mids * diff(x, dim=dim if x.dim() == y.dim() else -1), dim)
+
+
+trapz = trapezoid
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    dim = _wrap_dim(dim, y._data.ndim)
+    m = y._data.shape[dim]
+    mids = (y.narrow(dim, 1, m - 1) + y.narrow(dim, 0, m - 1)) / 2
+    if x is None:
+        return cumsum(mids * (1.0 if dx is None else dx), dim)
+    return cumsum(mids * diff(x, dim=dim if x.dim() == y.dim() else -1), dim)
+
+
+def cov(input, *, correction=1, fweights=None, aweights=None):
+    """Covariance of the rows (variables) over the columns (observations)."""
+    x = input if input.dim() == 2 else input.reshape(1, -1)
+    n = x._data.shape[1]
+    w = None
+    for extra in (fweights, aweights):
+        if extra is not None:
+            w = extra.to(x.dtype) if w is None else w * extra
+    if w is None:
+        mean_ = x.mean(1, keepdim=True)
+        c = (x - mean_) @ (x - mean_).mT / (n - correction)
+    else:
+        ws = w.sum()
+        mean_ = (x * w).sum(1, keepdim=True) / ws
+        xc = x - mean_
+        if aweights is None:
+            norm = ws - correction
+        else:
+            norm = ws - correction * (w * aweights).sum() / ws
+        c = (xc * w) @ xc.mT / norm
+    return c if input.dim() == 2 else c.reshape(())
+
+
+def corrcoef(input):
+    from .pointwise import sqrt, clamp
+    c = cov(input)
+    if c.dim() == 0:
+        return c / c
+    d = sqrt(c.diagonal())
+    return clamp(c / d[:, None] / d[None, :], -1, 1)
+
+
+def dist(input, other, p=2):
+    return norm(input - other, p)
+

@@ -1,5 +1,6 @@
 """Views (which share storage with their base, as in torch), reshapes,
 joins and splits, flips and rolls."""
+import builtins
 import warnings
 
 import numpy as np
@@ -929,3 +930,86 @@ def meshgrid(*tensors, indexing="ij"):
     if indexing == "xy" and n >= 2:
         outs = [o.transpose(0, 1) for o in outs]
     return tuple(outs)
+
+
+# ---------------------------------------------------------------- compositions
+def ravel(input):
+    return reshape(input.contiguous(), (-1,))
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90 degrees ``k`` times from ``dims[0]`` towards ``dims[1]``."""
+    d0, d1 = (_wrap_dim(d, input._data.ndim) for d in dims)
+    if d0 == d1:
+        raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {d0} and "
+                           f"dim1 = {d1}")
+    k %= 4
+    if k == 1:
+        return flip(input, (d1,)).transpose(d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(input, (d0,)).transpose(d0, d1)
+    return input.clone()
+
+
+def _split_along(input, sections, dim, name, min_dims):
+    if input._data.ndim < min_dims:
+        raise RuntimeError(f"torch.{name} requires a tensor with at least {min_dims} dimension, "
+                           f"but got a tensor with {input._data.ndim} dimensions!")
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input, sections):
+    return _split_along(input, sections, 1 if input._data.ndim > 1 else 0, "hsplit", 1)
+
+
+def vsplit(input, sections):
+    return _split_along(input, sections, 0, "vsplit", 2)
+
+
+def dsplit(input, sections):
+    return _split_along(input, sections, 2, "dsplit", 3)
+
+
+def diagflat(input, offset=0):
+    return diag(input.reshape(-1), offset)
+
+
+def block_diag(*tensors):
+    """The tensors (0-, 1- or 2-d) on the diagonal of a zero matrix, by padding and cat."""
+    from .creation import zeros
+    ms = [t.reshape(1, -1) if t.dim() < 2 else t for t in tensors]
+    cols = builtins.sum(m.shape[1] for m in ms)
+    rows, left = [], 0
+    for m in ms:
+        h, w = m.shape
+        pad = [zeros(h, n, dtype=m.dtype, device=m.device) for n in (left, cols - left - w)]
+        rows.append(cat([pad[0], m, pad[1]], 1))
+        left += w
+    return cat(rows, 0) if rows else zeros(0, 0)
+
+
+def cartesian_prod(*tensors):
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([g.reshape(-1) for g in meshgrid(*tensors, indexing="ij")], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    import itertools
+    from .indexing import index_select
+    make = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(make(range(input._data.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    if not idx.size:
+        return input.new_zeros((0,) if r else (0, r))
+    picked = index_select(input, 0, _wrap(B.move_array(idx.reshape(-1), input.device)))
+    return picked.reshape(-1, r)
+
+
+def vander(x, N=None, increasing=False):
+    n = x._data.shape[0] if N is None else N
+    powers = [x ** i for i in range(n)] if n else []
+    out = stack(powers if increasing else powers[::-1], 1) if n else x.new_zeros((x.shape[0], 0))
+    return out
+
