@@ -211,7 +211,8 @@ class device:
             raise TypeError(f"device() received an invalid combination of arguments - got ({type!r})")
         if ":" in type:
             if index is not None:
-                raise ValueError(f"type (string) must not include an index because index was passed explicitly: {type}")
+                raise ValueError("type (string) must not include an index because index was passed "
+                                 f"explicitly: {type}")
             type, _, idx = type.partition(":")
             try:
                 index = int(idx)

@@ -10,12 +10,17 @@ import math
 from ._tensor import _wrap
 from ._ops import linalg as _L, reduce as _R
 from ._ops.common import return_type as _return_type, xp_of as _xp_of
-from ._ops.linalg import inverse as inv, det, matrix_power, cholesky as _cholesky, \
-    _refuse_grad
+from ._ops.linalg import inverse as inv, det, slogdet as _slogdet, matrix_power, \
+    cholesky as _cholesky, _refuse_grad
 
-__all__ = ["inv", "det", "solve", "cross", "matrix_power", "qr", "svd", "svdvals", "eigh",
+__all__ = ["inv", "det", "slogdet", "solve", "cross", "matrix_power", "qr", "svd", "svdvals", "eigh",
            "eigvalsh", "cholesky", "matrix_rank", "pinv", "vector_norm", "matrix_norm", "norm",
            "multi_dot"]
+
+
+def slogdet(A):
+    sign, logabsdet = _slogdet(A)
+    return _return_type("linalg_slogdet", (sign, logabsdet), ("sign", "logabsdet"))
 
 
 def solve(A, B, *, left=True):

@@ -245,3 +245,24 @@ def test_integer_compositions_match_torch(expr):
     e, t = (e, t) if isinstance(t, tuple) else ((e,), (t,))
     for a, b in zip(e, t):
         assert repr(a.dtype) == repr(b.dtype) and a.tolist() == b.tolist()
+
+
+@pytest.mark.parametrize("expr", [
+    "L.slogdet(x)[1]", "L.linalg.slogdet(x).logabsdet", "L.logdet(x @ x.mT + L.eye(3, dtype=x.dtype))",
+    "L.ldexp(x, L.tensor([1, 2, 3]))", "x.select_scatter(y[0], 0, 1)", "L.select_scatter(x, y[:, 1], 1, 2)",
+    "L.conj(x)", "L.real(x)", "x.resolve_conj()",
+])
+def test_determinants_and_small_utilities(expr):
+    r = np.random.default_rng(14)
+    check_op(lambda lib, x, y: eval(expr, {"L": lib, "x": x, "y": y}),
+             r.standard_normal((3, 3)) + 2 * np.eye(3), r.standard_normal((3, 3)))
+
+
+def test_frexp_and_slogdet_sign():
+    import ember
+    import torch
+    for expr in ("L.frexp(L.tensor([1.5, -3.0, 0.0]))", "L.slogdet(L.tensor([[2.0, 1.0], [1.0, -3.0]]))"):
+        e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
+        assert type(e).__name__ == type(t).__name__.split(".")[-1] and len(e) == len(t) == 2
+        for a, b in zip(e, t):
+            assert repr(a.dtype) == repr(b.dtype) and a.tolist() == pytest.approx(b.tolist())

@@ -1,6 +1,8 @@
 """Matrix products: matmul (batched, broadcasting), mm, bmm, mv, dot, outer,
 addmm (the fused linear), baddbmm, einsum, tensordot, and a few
 decompositions used by init and users."""
+import math
+
 import numpy as np
 
 from .. import _backend as B
@@ -456,4 +458,29 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         sq = (x1 * x1).sum(-1).unsqueeze(-1) + (x2 * x2).sum(-1).unsqueeze(-2) - 2 * matmul(x1, x2.mT)
         return sqrt(clamp_min(sq, 0.0))
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, -1)
+
+
+class LinalgSlogdetBackward0(Node):
+    def backward(self, g):  # of log|det|; the sign has no gradient
+        x, = self.saved
+        return g.unsqueeze(-1).unsqueeze(-1) * inverse(x).mT,
+
+
+def slogdet(input):
+    """``(sign, log|det|)``, differentiable in ``log|det|`` (d/dA = A^-T)."""
+    from .common import return_type
+    sign, logabs = xp_of(input).linalg.slogdet(input._data)
+    s, la = _wrap(arr(sign.astype(input._data.dtype))), _wrap(arr(logabs))
+    if _gs[0] and input._rg:
+        n = LinalgSlogdetBackward0((input,))
+        n.save(input)
+        attach(la, n)
+    return return_type("slogdet", (s, la), ("sign", "logabsdet"))
+
+
+def logdet(input):
+    """``log det``: NaN for a negative determinant, as torch."""
+    from .pointwise import where
+    sign, logabs = slogdet(input)
+    return where(sign < 0, math.nan, logabs)
 

@@ -976,3 +976,23 @@ def lcm(input, other):
     ad, bd, _ = operands(input, other)
     return _wrap(arr(xp_of(input).lcm(ad, bd)))
 
+
+def ldexp(input, other):
+    """``input * 2 ** other``."""
+    return mul(input, pow(2.0, other) if isinstance(other, Tensor) else 2.0 ** other)
+
+
+def frexp(input):
+    """Mantissa in [0.5, 1) and int32 exponent with ``input = mantissa * 2 ** exponent``."""
+    from .common import return_type
+    m, e = xp_of(input).frexp(input._data)
+    return return_type("frexp", (_wrap(m), _wrap(e.astype(np.int32))), ("mantissa", "exponent"))
+
+
+def real(input):
+    """A real tensor is its own real part (ember has no complex views)."""
+    return input
+
+
+conj = resolve_conj = resolve_neg = real
+

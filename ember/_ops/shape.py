@@ -332,6 +332,14 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     return r
 
 
+def select_scatter(input, src, dim, index):
+    """A copy of ``input`` with ``src`` written at ``index`` along ``dim``."""
+    idx = (slice(None),) * _wrap_dim(dim, input._data.ndim) + (index,)
+    r = input.clone()
+    r[idx] = src
+    return r
+
+
 class CloneBackward0(Node):
     def backward(self, g):
         return g,
