@@ -266,3 +266,23 @@ def test_frexp_and_slogdet_sign():
         assert type(e).__name__ == type(t).__name__.split(".")[-1] and len(e) == len(t) == 2
         for a, b in zip(e, t):
             assert repr(a.dtype) == repr(b.dtype) and a.tolist() == pytest.approx(b.tolist())
+
+
+_NAN = np.array([[1.0, np.nan, 3.0, 2.0], [4.0, 1.0, 2.0, 3.0], [np.nan, 5.0, np.nan, 0.5]])
+
+
+@pytest.mark.parametrize("expr", ["L.median(x)", "L.median(x, 1)", "x.median(0, keepdim=True)",
+                                  "L.nanmedian(x)", "L.nanmedian(x, 1)", "x.nanmedian(0, True)"])
+def test_median_nan_propagates_and_nanmedian_skips(expr):
+    check_op(lambda lib, x: eval(expr, {"L": lib, "x": x}), _NAN)
+
+
+def test_histogram():
+    import ember
+    import torch
+    for expr in ("L.histogram(L.tensor([1.0, 2, 1]), bins=4, range=(0.0, 3.0))",
+                 "L.histogram(L.tensor([1.0, 2, 1, 7]), L.tensor([0.0, 1, 2, 3]))",
+                 "L.tensor([0.5, 2.5, 2.0]).histogram(2, weight=L.tensor([1.0, 2, 3]), density=True)"):
+        e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
+        for a, b in zip(e, t):
+            assert repr(a.dtype) == repr(b.dtype) and a.tolist() == pytest.approx(b.tolist())

@@ -693,3 +693,16 @@ def unravel_index(indices, shape):
     xp = xp_of(indices)
     return tuple(_wrap(a.astype(np.int64)) for a in xp.unravel_index(indices._data, tuple(shape)))
 
+
+def histogram(input, bins=100, *, range=None, weight=None, density=False):
+    """Counts (float, as torch) and bin edges, by NumPy's histogram."""
+    from .common import return_type
+    d = B.move_array(input._data, B.CPU)
+    b = B.move_array(bins._data, B.CPU) if isinstance(bins, Tensor) else bins
+    w = B.move_array(weight._data, B.CPU) if weight is not None else None
+    h, edges = np.histogram(d, bins=b, range=range, weights=w, density=density)
+    dev = input.device
+    return return_type("histogram", (_wrap(B.move_array(h.astype(d.dtype), dev)),
+                                     _wrap(B.move_array(edges.astype(d.dtype), dev))),
+                       ("hist", "bin_edges"))
+

@@ -507,23 +507,38 @@ def count_nonzero(input, dim=None):
     return _wrap(arr(xp_of(input).asarray((d != 0).sum(axis=axis)).astype(np.int64)))
 
 
-def median(input, dim=None, keepdim=False):
+def _median(input, dim, keepdim, name, skip_nan):
+    """The lower median along ``dim`` (of all elements when None) and its
+    index. A NaN makes the median NaN (its first position), unless
+    ``skip_nan``: then the median is of the other elements."""
     d = input._data
     xp = xp_of(input)
     if dim is None:
-        flat = input.reshape(-1)
-        if flat._data.size == 0:
+        if d.size == 0:
             return _wrap(xp.asarray(np.nan, dtype=d.dtype))
-        k = (flat._data.size - 1) // 2
-        order = xp.argsort(flat._data, kind="stable")
-        i = int(order[k])
-        return flat[i]
+        m = _median(input.detach().reshape(-1), 0, False, name, skip_nan)[0]
+        if not (_gs[0] and input._rg):
+            return m
+        # the gradient is shared by every element equal to the median (as torch)
+        from .pointwise import where
+        md = m._data
+        tie = (d == md) | (xp.isnan(d) & xp.isnan(md)) if d.dtype.kind in "fc" else d == md
+        share = where(_wrap(tie), input, 0.0) * float(1.0 / tie.sum())
+        picked = sum(share)
+        return m + (picked - picked.detach())
     dim = _wrap_dim(dim, d.ndim)
     if d.ndim == 0:
-        return return_type("median", (input.clone(), _wrap(xp.zeros((), np.int64))))
-    k = (d.shape[dim] - 1) // 2
-    order = xp.argsort(d, axis=dim, kind="stable")
-    idx = xp.take(order, [k], axis=dim)
+        return return_type(name, (input.clone(), _wrap(xp.zeros((), np.int64))))
+    order = xp.argsort(d, axis=dim, kind="stable")  # NaNs last
+    nan = xp.isnan(d) if d.dtype.kind in "fc" else None
+    if skip_nan and nan is not None:
+        k = xp.maximum(d.shape[dim] - nan.sum(axis=dim, keepdims=True) - 1, 0) // 2
+    else:
+        k = xp.full(d.shape[:dim] + (1,) + d.shape[dim + 1:], (d.shape[dim] - 1) // 2)
+    idx = xp.take_along_axis(order, k, axis=dim)
+    if not skip_nan and nan is not None:
+        has = nan.any(axis=dim, keepdims=True)
+        idx = xp.where(has, xp.argmax(nan, axis=dim, keepdims=True), idx)
     v = xp.take_along_axis(d, idx, axis=dim)
     if not keepdim:
         idx, v = idx.squeeze(dim), v.squeeze(dim)
@@ -533,7 +548,15 @@ def median(input, dim=None, keepdim=False):
         n.save(indices)
         n.shape, n.dim, n.keepdim = d.shape, dim, keepdim
         attach(values, n)
-    return return_type("median", (values, indices))
+    return return_type(name, (values, indices))
+
+
+def median(input, dim=None, keepdim=False):
+    return _median(input, dim, keepdim, "median", False)
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    return _median(input, dim, keepdim, "nanmedian", True)
 
 
 def mode(input, dim=-1, keepdim=False):
