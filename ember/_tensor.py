@@ -741,7 +741,7 @@ for _mod, _names in (
         (_R, ("sum", "nansum", "mean", "nanmean", "prod", "max", "min", "amax", "amin", "aminmax",
               "argmax", "argmin", "var", "std", "norm", "logsumexp", "cumsum", "cumprod", "cummax",
               "cummin", "logcumsumexp", "all", "any", "count_nonzero", "median", "mode",
-              "quantile", "diff", "cov", "corrcoef", "dist", "nanmedian")),
+              "quantile", "diff", "cov", "corrcoef", "dist", "nanmedian", "nanquantile")),
         (_S, ("view", "view_as", "reshape", "reshape_as", "flatten", "unflatten", "squeeze",
               "unsqueeze", "permute", "transpose", "swapaxes", "swapdims", "t", "movedim",
               "moveaxis", "expand", "expand_as", "broadcast_to", "narrow", "slice_scatter",

@@ -286,3 +286,19 @@ def test_histogram():
         e, t = eval(expr, {"L": ember}), eval(expr, {"L": torch})
         for a, b in zip(e, t):
             assert repr(a.dtype) == repr(b.dtype) and a.tolist() == pytest.approx(b.tolist())
+
+
+@pytest.mark.parametrize("expr", [
+    "x.nanquantile(0.5, 1)", "x.nanquantile(L.tensor([0.2, 0.9], dtype=x.dtype), 0, keepdim=True)",
+    "x.nanquantile(0.3)", "L.nanquantile(x, 0.7, 1, interpolation='nearest')", "x.quantile(0.5, 1)",
+    "x.cummax(1)", "x.cummin(1)", "L.sign(x)"])
+def test_nan_aware_ops(expr):
+    a = np.array([[1.0, np.nan, 3.0, 2.0], [4.0, 1.0, 2.0, 3.0], [np.nan] * 4])
+    check_op(lambda lib, x: eval(expr, {"L": lib, "x": x}), a)
+
+
+def test_unique_keeps_every_nan():
+    import ember
+    import torch
+    a = [1.0, float("nan"), 1.0, float("nan")]
+    assert str(ember.unique(ember.tensor(a)).tolist()) == str(torch.unique(torch.tensor(a)).tolist())

@@ -615,8 +615,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     xp = xp_of(input)
     d = input._data
-    res = xp.unique(d if dim is None else d, return_inverse=return_inverse,
-                    return_counts=return_counts, axis=dim)
+    res = xp.unique(d, return_inverse=return_inverse, return_counts=return_counts, axis=dim,
+                    equal_nan=False)  # every NaN is its own value, as torch
     if not (return_inverse or return_counts):
         return _wrap(res)
     out = [_wrap(res[0])]

@@ -488,8 +488,8 @@ neg = _unary("neg", lambda xp, d: -d, lambda g, x, r: -g, "", keep_int=True)
 negative = neg
 abs = _unary("abs", lambda xp, d: xp.abs(d), lambda g, x, r: g * sign(x), keep_int=True)
 absolute = abs
-sign = _unary("sign", lambda xp, d: d.copy() if d.dtype == bool else xp.sign(d), _zero_grad, "",
-              keep_int=True)
+sign = _unary("sign", lambda xp, d: d.copy() if d.dtype == bool else xp.nan_to_num(xp.sign(d), nan=0.0)
+              if d.dtype.kind == "f" else xp.sign(d), _zero_grad, "", keep_int=True)  # sign(NaN) = 0
 sgn = sign
 floor = _unary("floor", lambda xp, d: d if d.dtype.kind in "biu" else xp.floor(d), _zero_grad, "",
                keep_int=True)

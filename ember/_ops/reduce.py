@@ -476,7 +476,10 @@ def _cum_ext(input, dim, is_max):
     v = (xp.maximum if is_max else xp.minimum).accumulate(d, axis=dim)
     n = d.shape[dim]
     pos = xp.arange(n).reshape([-1 if i == dim else 1 for i in range(d.ndim)])
-    hit = xp.where(d == v, pos, -1)
+    same = d == v
+    if d.dtype.kind in "fc":  # a NaN carried along is the first NaN's
+        same |= xp.isnan(d) & xp.isnan(v)
+    hit = xp.where(same, pos, -1)
     idx = _wrap(xp.maximum.accumulate(hit, axis=dim).astype(np.int64))
     values = input.gather(dim, idx) if _gs[0] and input._rg else _wrap(v)  # with a gradient
     return return_type("cummax" if is_max else "cummin", (values, idx))
@@ -583,34 +586,52 @@ def mode(input, dim=-1, keepdim=False):
     return return_type("mode", (_wrap(B.move_array(v, dev)), i))
 
 
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+def _quantile(input, q, dim, keepdim, interpolation, skip_nan):
     xp = xp_of(input)
     qa = q._data if isinstance(q, Tensor) else q
     if not (_gs[0] and input._rg):
-        r = xp.quantile(input._data, qa, axis=dim, keepdims=keepdim, method=interpolation)
+        f = xp.nanquantile if skip_nan else xp.quantile
+        r = f(input._data, qa, axis=dim, keepdims=keepdim, method=interpolation)
         return _wrap(arr(xp.asarray(r, dtype=input._data.dtype)))
-    # with a gradient: interpolate between the neighbouring sorted values (ember ops)
+    # with a gradient: interpolate between neighbouring sorted values (NaNs sort last),
+    # gathered per row at positions q * (n - 1), n the row's count (of non-NaN values)
+    from .pointwise import where
     x = input.reshape(-1) if dim is None else input
     d = 0 if dim is None else _wrap_dim(dim, input._data.ndim)
     srt = x.sort(d).values
-    pos = np.atleast_1d(np.asarray(qa, dtype=np.float64)) * (srt._data.shape[d] - 1)
-    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
-    frac = pos - lo
-    if interpolation in ("lower", "higher", "nearest"):
-        lo = hi = {"lower": lo, "higher": hi, "nearest": np.round(pos).astype(np.int64)}[
-            interpolation]
-    elif interpolation == "midpoint":
-        frac = np.where(hi > lo, 0.5, 0.0)
-    shape = [1] * srt._data.ndim
-    shape[d] = -1
-    w = _wrap(xp.asarray(frac.reshape(shape), dtype=input._data.dtype))
-    a, b = srt.index_select(d, _wrap(xp.asarray(lo))), srt.index_select(d, _wrap(xp.asarray(hi)))
-    r = a + (b - a) * w  # quantiles along d
-    r = r.movedim(d, 0)
-    if keepdim:
-        r = r.unsqueeze(d + 1) if dim is not None else r.reshape(
-            (-1,) + (1,) * input._data.ndim)
+    nan = xp.isnan(x._data)
+    size = x._data.shape[d]
+    n = size - nan.sum(axis=d, keepdims=True) if skip_nan else xp.full(
+        x._data.shape[:d] + (1,) + x._data.shape[d + 1:], size)
+    outs = []
+    for qi in np.atleast_1d(np.asarray(qa, dtype=np.float64)):
+        pos = qi * xp.maximum(n - 1, 0)
+        lo, hi = xp.floor(pos).astype(np.int64), xp.ceil(pos).astype(np.int64)
+        frac = pos - lo
+        if interpolation in ("lower", "higher", "nearest"):
+            lo = hi = {"lower": lo, "higher": hi,
+                       "nearest": xp.round(pos).astype(np.int64)}[interpolation]
+        elif interpolation == "midpoint":
+            frac = xp.where(hi > lo, 0.5, 0.0)
+        if not skip_nan:  # a row with a NaN takes its last sorted value, a NaN (as torch)
+            has = nan.any(axis=d, keepdims=True)
+            lo, hi = xp.where(has, size - 1, lo), xp.where(has, size - 1, hi)
+        a, b = srt.gather(d, _wrap(lo)), srt.gather(d, _wrap(hi))
+        r = where(_wrap(lo == hi), a, a + (b - a) * _wrap(frac.astype(input._data.dtype)))
+        outs.append(r if keepdim and dim is not None else r.squeeze(d))
+    from .shape import stack
+    r = stack(outs, 0)
+    if keepdim and dim is None:
+        r = r.reshape((-1,) + (1,) * input._data.ndim)
     return r if np.ndim(qa) else r[0]
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile(input, q, dim, keepdim, interpolation, False)
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    return _quantile(input, q, dim, keepdim, interpolation, True)
 
 
 # ---------------------------------------------------------------- compositions
