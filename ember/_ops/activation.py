@@ -282,11 +282,14 @@ class LogSigmoidBackward0(Node):
         return g * P.sigmoid(-x),
 
 
+def logsigmoid_raw(xp, d):
+    """``log(sigmoid(d))`` of an array, stable for any d."""
+    return xp.minimum(d, 0) - xp.log1p(xp.exp(-xp.abs(d)))
+
+
 def logsigmoid(input):
     d = _float_input(input, "log_sigmoid_forward_cpu")
-    xp = xp_of(input)
-    r = xp.minimum(d, 0) - xp.log1p(xp.exp(-xp.abs(d)))
-    return _act(LogSigmoidBackward0, input, r)
+    return _act(LogSigmoidBackward0, input, logsigmoid_raw(xp_of(input), d))
 
 
 class _AuxBackward(Node):

@@ -472,7 +472,7 @@ def masked_scatter(input, mask, source):
     if rank.size and int(rank[-1]) >= source._data.size:
         raise RuntimeError("Number of elements of source < number of ones in mask")
     if not rank.size or int(rank[-1]) < 0:  # nothing masked
-        return where(_wrap(m), input, input)
+        return input.clone()
     picked = take(source, _wrap(xp.maximum(rank, 0).reshape(m.shape)))
     return where(_wrap(m), picked, input)
 

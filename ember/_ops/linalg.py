@@ -398,28 +398,27 @@ def _refuse_grad(input, name):
 
 
 def svd(input, some=True, compute_uv=True):
-    """torch.svd: ``(U, S, V)`` with ``A = U diag(S) V^H`` (see linalg.svd for ``Vh``)."""
-    _refuse_grad(input, "svd")
-    xp = xp_of(input)
-    d = input._data
-    if not compute_uv:
-        m, n = d.shape[-2:]
-        s = xp.linalg.svd(d, compute_uv=False)
-        u, v = xp.zeros(d.shape[:-2] + (m, m), d.dtype), xp.zeros(d.shape[:-2] + (n, n), d.dtype)
-    else:
-        u, s, vh = xp.linalg.svd(d, full_matrices=not some)
-        v = vh.swapaxes(-1, -2).conj()
+    """torch.svd: ``(U, S, V)`` with ``A = U diag(S) V^H``, from linalg.svd's ``Vh``."""
+    from .. import linalg
     from .common import return_type
-    return return_type("svd", (_wrap(u), _wrap(s), _wrap(xp.ascontiguousarray(v))),
-                       ("U", "S", "V"))
+    from .creation import zeros
+    if compute_uv:
+        u, s, vh = linalg.svd(input, full_matrices=not some)
+        v = vh.mT.conj().contiguous()
+    else:
+        s = linalg.svdvals(input)
+        m, n = input.shape[-2:]
+        u, v = (zeros(input.shape[:-2] + (k, k), dtype=input.dtype, device=input.device)
+                for k in (m, n))
+    return return_type("svd", (u, s, v), ("U", "S", "V"))
 
 
 def qr(input, some=True):
     """torch.qr: ``(Q, R)``, reduced unless ``some=False``."""
-    _refuse_grad(input, "qr")
-    q, r = xp_of(input).linalg.qr(input._data, mode="reduced" if some else "complete")
+    from .. import linalg
     from .common import return_type
-    return return_type("qr", (_wrap(q), _wrap(r)), ("Q", "R"))
+    return return_type("qr", tuple(linalg.qr(input, "reduced" if some else "complete")),
+                       ("Q", "R"))
 
 
 def cholesky(input, upper=False):

@@ -19,7 +19,7 @@ from .. import _backend as B
 from .common import attach, xp_of, grad_for, result_dtype, _gs
 from . import pointwise as P
 from . import reduce as R
-from .activation import logsigmoid
+from .activation import logsigmoid, logsigmoid_raw
 from .shape import cat, stack
 
 
@@ -700,7 +700,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _no_grad_for(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
     xp = xp_of(input)
     x, t = input._data, target._data
-    ls = xp.minimum(x, 0) - xp.log1p(xp.exp(-xp.abs(x)))
+    ls = logsigmoid_raw(xp, x)
     if pos_weight is not None:
         ls *= (pos_weight._data - 1) * t + 1
     loss = (1 - t) * x - ls

@@ -488,8 +488,15 @@ neg = _unary("neg", lambda xp, d: -d, lambda g, x, r: -g, "", keep_int=True)
 negative = neg
 abs = _unary("abs", lambda xp, d: xp.abs(d), lambda g, x, r: g * sign(x), keep_int=True)
 absolute = abs
-sign = _unary("sign", lambda xp, d: d.copy() if d.dtype == bool else xp.nan_to_num(xp.sign(d), nan=0.0)
-              if d.dtype.kind == "f" else xp.sign(d), _zero_grad, "", keep_int=True)  # sign(NaN) = 0
+def _sign(xp, d):
+    """torch's sign: of a bool, itself; of NaN, 0."""
+    if d.dtype == bool:
+        return d.copy()
+    r = xp.sign(d)  # a NumPy scalar for 0-d input: mapped by copy
+    return xp.nan_to_num(r, copy=type(r) is not xp.ndarray, nan=0.0) if d.dtype.kind == "f" else r
+
+
+sign = _unary("sign", _sign, _zero_grad, "", keep_int=True)
 sgn = sign
 floor = _unary("floor", lambda xp, d: d if d.dtype.kind in "biu" else xp.floor(d), _zero_grad, "",
                keep_int=True)

@@ -603,6 +603,7 @@ def _quantile(input, q, dim, keepdim, interpolation, skip_nan):
     size = x._data.shape[d]
     n = size - nan.sum(axis=d, keepdims=True) if skip_nan else xp.full(
         x._data.shape[:d] + (1,) + x._data.shape[d + 1:], size)
+    has_nan = None if skip_nan else nan.any(axis=d, keepdims=True)
     outs = []
     for qi in np.atleast_1d(np.asarray(qa, dtype=np.float64)):
         pos = qi * xp.maximum(n - 1, 0)
@@ -613,9 +614,8 @@ def _quantile(input, q, dim, keepdim, interpolation, skip_nan):
                        "nearest": xp.round(pos).astype(np.int64)}[interpolation]
         elif interpolation == "midpoint":
             frac = xp.where(hi > lo, 0.5, 0.0)
-        if not skip_nan:  # a row with a NaN takes its last sorted value, a NaN (as torch)
-            has = nan.any(axis=d, keepdims=True)
-            lo, hi = xp.where(has, size - 1, lo), xp.where(has, size - 1, hi)
+        if has_nan is not None:  # a row with a NaN takes its last sorted value, a NaN (as torch)
+            lo, hi = xp.where(has_nan, size - 1, lo), xp.where(has_nan, size - 1, hi)
         a, b = srt.gather(d, _wrap(lo)), srt.gather(d, _wrap(hi))
         r = where(_wrap(lo == hi), a, a + (b - a) * _wrap(frac.astype(input._data.dtype)))
         outs.append(r if keepdim and dim is not None else r.squeeze(d))
@@ -647,14 +647,19 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     return x
 
 
-def trapezoid(y, x=None, *, dx=None, dim=-1):
-    """The trapezoidal rule along ``dim``, with sample points ``x`` or spacing ``dx``."""
-    dim = _wrap_dim(dim, y._data.ndim)
+def _trapezoids(y, x, dx, dim):
+    """The area of each interval along ``dim``: mean height times width
+    (from the sample points ``x``, else ``dx``, else 1)."""
     m = y._data.shape[dim]
     mids = (y.narrow(dim, 1, m - 1) + y.narrow(dim, 0, m - 1)) / 2
     if x is None:
-        return sum(mids, dim) * (1.0 if dx is None else dx)
-    return sum(mids * diff(x, dim=dim if x.dim() == y.dim() else -1), dim)
+        return mids * (1.0 if dx is None else dx)
+    return mids * diff(x, dim=dim if x.dim() == y.dim() else -1)
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    dim = _wrap_dim(dim, y._data.ndim)
+    return sum(_trapezoids(y, x, dx, dim), dim)
 
 
 trapz = trapezoid
@@ -662,11 +667,7 @@ trapz = trapezoid
 
 def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
     dim = _wrap_dim(dim, y._data.ndim)
-    m = y._data.shape[dim]
-    mids = (y.narrow(dim, 1, m - 1) + y.narrow(dim, 0, m - 1)) / 2
-    if x is None:
-        return cumsum(mids * (1.0 if dx is None else dx), dim)
-    return cumsum(mids * diff(x, dim=dim if x.dim() == y.dim() else -1), dim)
+    return cumsum(_trapezoids(y, x, dx, dim), dim)
 
 
 def cov(input, *, correction=1, fweights=None, aweights=None):
@@ -678,8 +679,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         if extra is not None:
             w = extra.to(x.dtype) if w is None else w * extra
     if w is None:
-        mean_ = x.mean(1, keepdim=True)
-        c = (x - mean_) @ (x - mean_).mT / (n - correction)
+        xc = x - x.mean(1, keepdim=True)
+        c = xc @ xc.mT / (n - correction)
     else:
         ws = w.sum()
         mean_ = (x * w).sum(1, keepdim=True) / ws

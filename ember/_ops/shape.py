@@ -1017,7 +1017,8 @@ def combinations(input, r=2, with_replacement=False):
 
 def vander(x, N=None, increasing=False):
     n = x._data.shape[0] if N is None else N
-    powers = [x ** i for i in range(n)] if n else []
-    out = stack(powers if increasing else powers[::-1], 1) if n else x.new_zeros((x.shape[0], 0))
-    return out
+    if not n:
+        return x.new_zeros((x.shape[0], 0))
+    powers = [x ** i for i in range(n)]
+    return stack(powers if increasing else powers[::-1], 1)
 
