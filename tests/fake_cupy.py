@@ -23,6 +23,7 @@ raises TypeError (NumPy never asks a subclass); the tests check devices instead.
 ``install()`` puts it in ``sys.modules`` (``cupy``, ``cupy.cuda``,
 ``cupy._core`` for the TF32 switch, ``cupyx``); ``uninstall()`` takes it out.
 """
+import math
 import sys
 import threading
 import time
@@ -533,7 +534,7 @@ _core = types.SimpleNamespace(_routines_linalg=_routines_linalg, ndarray=ndarray
 
 
 # ----------------------------------------------------------------------------
-# cupyx: pinned host buffers
+# cupyx: pinned host buffers, scatter_add, scipy.special
 
 
 def empty_pinned(shape, dtype=float, order="C"):
@@ -548,6 +549,16 @@ def scatter_add(a, slices, value):
     np.add.at(_to_host(a), _key(slices), _to_host(value))
 
 
+def _special():
+    """``cupyx.scipy`` with the ``special`` functions ember calls."""
+    erf = np.frompyfunc(math.erf, 1, 1)
+    special = types.ModuleType("cupyx.scipy.special")
+    special.erf = _wrap_function(lambda x: erf(x).astype(x.dtype))
+    scipy = types.ModuleType("cupyx.scipy")
+    scipy.special, scipy.__path__ = special, []
+    return scipy
+
+
 def _build():
     cp = types.ModuleType("cupy", __doc__)
     ns = dict(ndarray=ndarray, asarray=asarray, array=array, asnumpy=asnumpy,
@@ -557,7 +568,9 @@ def _build():
               __version__="14.2.0", __file__=__file__)
     vars(cp).update(ns)
     cp.__getattr__ = _namespace_getattr(np, {})
-    cpx = types.ModuleType("cupyx", "fake cupyx: pinned host buffers, scatter_add")
+    cpx = types.ModuleType("cupyx", "fake cupyx: pinned host buffers, scatter_add, special")
+    cpx.__path__ = []  # a package: cupyx.scipy.special imports
+    cpx.scipy = _special()
     cpx.empty_pinned = empty_pinned
     cpx.scatter_add = scatter_add
     cpx.zeros_pinned = lambda shape, dtype=float, order="C": _zero(empty_pinned(shape, dtype, order))
@@ -569,13 +582,15 @@ def _zero(a):
     return a
 
 
-_MODULES = ("cupy", "cupyx", "cupy.cuda", "cupy._core", "cupy._core._routines_linalg")
+_MODULES = ("cupy", "cupyx", "cupyx.scipy", "cupyx.scipy.special", "cupy.cuda", "cupy._core",
+            "cupy._core._routines_linalg")
 
 
 def install():
     """Make ``import cupy`` give the fake; returns it."""
     cp, cpx = _build()
-    sys.modules.update({"cupy": cp, "cupyx": cpx, "cupy.cuda": cuda, "cupy._core": _core,
+    sys.modules.update({"cupy": cp, "cupyx": cpx, "cupyx.scipy": cpx.scipy,
+                        "cupyx.scipy.special": cpx.scipy.special, "cupy.cuda": cuda, "cupy._core": _core,
                         "cupy._core._routines_linalg": _routines_linalg})
     _tls.device = 0
     _tls.stream = None

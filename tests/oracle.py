@@ -1,14 +1,47 @@
 """The oracle helper every test uses: move data between ember and real
 PyTorch, and compare values, dtypes, shapes and gradients."""
+import contextlib
+
 import numpy as np
+import pytest
 import torch
 
 import ember
+from ember import _backend as B
+from ember.cuda import memory as cuda_memory
+
+import fake_cupy
 
 DTYPES = {getattr(ember, n): getattr(torch, n) for n in (
     "float16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "bool",
     "complex64", "complex128")}
 TO_EMBER_DTYPE = {v: k for k, v in DTYPES.items()}
+
+# Where ember's side of ``check_op`` runs: "cpu", or "cuda" (conftest's each_device).
+DEVICE = "cpu"
+
+
+def _forget_cupy():
+    """Make ember detect CuPy again, with fresh CUDA state."""
+    B._cupy, B._cupy_checked = None, False
+    B._cuda_generators.clear()
+    cuda_memory._peaks.clear()
+    cuda_memory._tracking.clear()
+    ember.cuda._state["initialized"] = False
+
+
+@contextlib.contextmanager
+def fake_cuda_installed():
+    """ember on the fake CuPy of fake_cupy.py (a pretend two-GPU machine)."""
+    saved = B._cupy, B._cupy_checked
+    cp = fake_cupy.install()
+    _forget_cupy()
+    try:
+        yield cp
+    finally:
+        fake_cupy.uninstall()
+        _forget_cupy()
+        B._cupy, B._cupy_checked = saved
 
 
 def to_torch(x, requires_grad=None):
@@ -77,14 +110,17 @@ def check_op(fn, *arrays, requires_grad=True, rtol=1e-5, atol=1e-6, efn=None, gr
     for a in arrays:
         if isinstance(a, np.ndarray):
             rg = requires_grad and a.dtype.kind == "f"
-            e = ember.tensor(a.copy()).requires_grad_(rg)
+            e = ember.tensor(a.copy(), device=DEVICE).requires_grad_(rg)
             t = torch.tensor(a.copy()).requires_grad_(rg)
         else:
             e = t = a
         ein.append(e)
         tin.append(t)
-    eo = efn(ember, *ein)
+    eo = efn(ember if DEVICE == "cpu" else _OnDevice(), *ein)
     to = fn(torch, *tin)
+    for e in eo if isinstance(eo, (tuple, list)) else (eo,):
+        if isinstance(e, ember.Tensor):
+            assert e.device.type == DEVICE, f"result on {e.device}, inputs on {DEVICE}"
     assert_close(eo, to, rtol, atol, check_dtype)
     if not grad:
         return eo, to
@@ -94,7 +130,7 @@ def check_op(fn, *arrays, requires_grad=True, rtol=1e-5, atol=1e-6, efn=None, gr
         w = np.random.default_rng(0).standard_normal(tuple(to1.shape)).astype(
             to1.detach().numpy().dtype)
         (to1 * torch.tensor(w)).sum().backward()
-        (eo1 * ember.tensor(w)).sum().backward()
+        (eo1 * ember.tensor(w, device=DEVICE)).sum().backward()
         assert_grads_close([e for e in ein if isinstance(e, ember.Tensor)],
                            [t for t in tin if isinstance(t, torch.Tensor)], rtol, atol)
     return eo, to
@@ -102,7 +138,6 @@ def check_op(fn, *arrays, requires_grad=True, rtol=1e-5, atol=1e-6, efn=None, gr
 
 def raises_same(fn, *args):
     """``fn(lib, *args)`` raises the same exception class in both."""
-    import pytest
     try:
         fn(torch, *[to_torch(a) for a in args])
     except Exception as te:
@@ -110,3 +145,22 @@ def raises_same(fn, *args):
             fn(ember, *args)
         return te
     raise AssertionError("torch did not raise")
+
+
+class _OnDevice:
+    """``ember`` whose creation functions default to ``DEVICE``: the
+    constants an op under test builds from ``lib`` join its inputs there."""
+    _CREATORS = {"tensor", "as_tensor", "zeros", "ones", "full", "empty", "arange", "linspace",
+                 "eye", "rand", "randn", "randint", "randperm"}
+
+    def __getattr__(self, name):
+        f = getattr(ember, name)
+        if name not in self._CREATORS:
+            return f
+        return lambda *a, **kw: f(*a, **{"device": DEVICE, **kw})
+
+
+def const(lib, a, **kw):
+    """``lib.tensor(a)`` on check_op's device for ember (torch's on the CPU):
+    the other inputs of an op under test."""
+    return lib.tensor(a, device="cpu" if lib is torch else DEVICE, **kw)

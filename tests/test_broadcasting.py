@@ -1,11 +1,14 @@
 """Broadcasting and reductions over generated shapes (hypothesis), against torch."""
 import numpy as np
+import pytest
 import torch
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
 import ember
 from oracle import check_op
+
+pytestmark = pytest.mark.usefixtures("each_device")  # CPU, fake CuPy, GPU
 
 shapes = hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=4, max_side=4)
 OPS = {

@@ -13,31 +13,14 @@ import torch
 
 import ember
 from ember import _backend as B
-from ember.cuda import memory as cuda_memory
 
-import fake_cupy
-
-
-def _forget_cupy():
-    """Make ember detect CuPy again, with fresh CUDA state."""
-    B._cupy, B._cupy_checked = None, False
-    B._cuda_generators.clear()
-    cuda_memory._peaks.clear()
-    cuda_memory._tracking.clear()
-    ember.cuda._state["initialized"] = False
+from oracle import fake_cuda_installed
 
 
 @pytest.fixture
 def fake_cuda():
-    saved = B._cupy, B._cupy_checked
-    cp = fake_cupy.install()
-    _forget_cupy()
-    try:
+    with fake_cuda_installed() as cp:
         yield cp
-    finally:
-        fake_cupy.uninstall()
-        _forget_cupy()
-        B._cupy, B._cupy_checked = saved
 
 
 @pytest.fixture
@@ -487,6 +470,48 @@ def test_device_mismatch_errors(cuda):
     # a 0-d CPU tensor combines with a CUDA tensor, as in torch
     assert (g + ember.tensor(1.0)).is_cuda and (ember.tensor(3) * g).is_cuda
     assert (g + ember.tensor(1.0)).tolist() == [2.0, 2.0]
+
+
+# ops with a second tensor argument (index, mask, weight, target, ...), given it on the CPU
+F = ember.nn.functional
+MIXED = [
+    ("cross_entropy target", lambda g, c, i: F.cross_entropy(g, i)),
+    ("cross_entropy weight", lambda g, c, i: F.cross_entropy(g, i.cuda(), weight=ember.ones(4))),
+    ("nll_loss weight", lambda g, c, i: F.nll_loss(g, i.cuda(), weight=ember.ones(4))),
+    ("mse_loss", lambda g, c, i: F.mse_loss(g, c)),
+    ("binary_cross_entropy weight",
+     lambda g, c, i: F.binary_cross_entropy(g.sigmoid(), g.sigmoid(), weight=ember.ones(4))),
+    ("bce_with_logits pos_weight", lambda g, c, i: F.binary_cross_entropy_with_logits(
+        g, g.sigmoid(), pos_weight=ember.ones(4))),
+    ("index_select", lambda g, c, i: g.index_select(1, i)),
+    ("gather", lambda g, c, i: g.gather(1, i[:, None])),
+    ("scatter", lambda g, c, i: g.scatter(1, i[:, None], 1.0)),
+    ("scatter_add src", lambda g, c, i: g.scatter_add(1, i[:, None].cuda(), c)),
+    ("index_add", lambda g, c, i: g.index_add(0, i, g)),
+    ("index_copy", lambda g, c, i: g.index_copy(0, i, g)),
+    ("index_fill", lambda g, c, i: g.index_fill(0, i, 1.0)),
+    ("take", lambda g, c, i: g.take(i)),
+    ("masked_fill", lambda g, c, i: g.masked_fill(c > 0, 1.0)),
+    ("masked_select", lambda g, c, i: g.masked_select(c > 0)),
+    ("masked_scatter", lambda g, c, i: g.masked_scatter(c > 0, g)),
+    ("where", lambda g, c, i: ember.where(c > 0, g, g)),
+    ("searchsorted", lambda g, c, i: ember.searchsorted(g, c)),
+    ("bincount weights", lambda g, c, i: ember.bincount(i.cuda(), ember.ones(3))),
+    ("embedding", lambda g, c, i: F.embedding(i, g)),
+    ("prelu", lambda g, c, i: F.prelu(g, ember.ones(1))),
+    ("layer_norm", lambda g, c, i: F.layer_norm(g, (4,), ember.ones(4))),
+    ("group_norm", lambda g, c, i: F.group_norm(g[None], 1, ember.ones(3))),
+    ("batch_norm", lambda g, c, i: F.batch_norm(g, ember.zeros(4), ember.ones(4))),
+    ("conv2d bias", lambda g, c, i: F.conv2d(g[None, None], g[None, None, :2, :2], ember.ones(1))),
+]
+
+
+@pytest.mark.parametrize("name,fn", MIXED, ids=[n for n, _ in MIXED])
+def test_second_argument_on_another_device(cuda, name, fn):
+    g, c = _ab("cuda")[0], _ab("cpu")[1]
+    msg = "Expected all tensors to be on the same device, but found at least two devices, "
+    with pytest.raises(RuntimeError, match=re.escape(msg)):
+        fn(g, c, ember.tensor([0, 2, 1]))
 
 
 def test_numpy_of_cuda_tensor_raises_torchs_error(cuda):

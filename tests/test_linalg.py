@@ -11,6 +11,8 @@ import torch
 import ember
 from oracle import assert_close, check_op
 
+pytestmark = pytest.mark.usefixtures("each_device")  # CPU, fake CuPy, GPU
+
 rng = np.random.default_rng(0)
 A43 = rng.standard_normal((4, 3))
 SQ = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)  # a batch of well-conditioned matrices

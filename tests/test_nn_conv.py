@@ -11,6 +11,8 @@ import torch
 import ember
 from oracle import check_op, assert_close, raises_same
 
+pytestmark = pytest.mark.usefixtures("each_device")  # CPU, fake CuPy, GPU
+
 rng = np.random.default_rng(0)
 
 
@@ -161,7 +163,7 @@ def test_grad_fn_names():
 def test_unfold_fold(k, d, p, s):
     x = _arr(2, 3, 9, 8)
     e, _ = check_op(lambda lib, x: lib.nn.functional.unfold(x, k, d, p, s), x, rtol=1e-12)
-    cols = e.detach().numpy()
+    cols = e.detach().cpu().numpy()
     check_op(lambda lib, c: lib.nn.functional.fold(c, (9, 8), k, d, p, s), cols, rtol=1e-12)
     check_op(lambda lib, c: lib.nn.Fold((9, 8), k, d, p, s)(c), cols[0], rtol=1e-12)
     check_op(lambda lib, x: lib.nn.Unfold(k, d, p, s)(x), x[0], rtol=1e-12)

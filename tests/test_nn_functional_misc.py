@@ -10,6 +10,8 @@ import torch
 import ember
 from oracle import check_op, assert_close, raises_same
 
+pytestmark = pytest.mark.usefixtures("each_device")  # CPU, fake CuPy, GPU
+
 rng = np.random.default_rng(3)
 
 
@@ -231,7 +233,7 @@ def test_upsample_modules(make):
 def test_pixel_shuffle_roundtrip(r, shape):
     x = _arr(*shape)
     e, _ = check_op(lambda lib, x: lib.nn.functional.pixel_shuffle(x, r), x, rtol=1e-12)
-    check_op(lambda lib, y: lib.nn.functional.pixel_unshuffle(y, r), e.detach().numpy(),
+    check_op(lambda lib, y: lib.nn.functional.pixel_unshuffle(y, r), e.detach().cpu().numpy(),
              rtol=1e-12)
     check_op(lambda lib, x: lib.nn.PixelShuffle(r)(x), x, rtol=1e-12)
     assert repr(ember.nn.PixelShuffle(r)) == repr(torch.nn.PixelShuffle(r))

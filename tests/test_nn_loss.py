@@ -8,7 +8,10 @@ import pytest
 import torch
 
 import ember
-from oracle import check_op, assert_close, raises_same
+import oracle
+from oracle import check_op, assert_close, const, raises_same
+
+pytestmark = pytest.mark.usefixtures("each_device")  # CPU, fake CuPy, GPU
 
 rng = np.random.default_rng(2)
 REDUCTIONS = ["none", "mean", "sum"]
@@ -93,7 +96,7 @@ def test_nll_loss(reduction, weighted, ignore, shape):
 
 def _const(lib, a):
     """A class weight as a constant (torch refuses gradients for it)."""
-    return None if a is None else lib.tensor(a)
+    return None if a is None else const(lib, a)
 
 
 @pytest.mark.parametrize("reduction,weighted,ignore", CLASS_OPTIONS)
@@ -372,7 +375,7 @@ MODULES = [
 def test_loss_modules(name, kw, kind):
     kw_e = {k: (ember.tensor(_probs(5)) if v == "w" else v) for k, v in kw.items()}
     kw_t = {k: (torch.tensor(kw_e[k].numpy()) if v == "w" else v) for k, v in kw.items()}
-    em, tm = getattr(ember.nn, name)(**kw_e), getattr(torch.nn, name)(**kw_t)
+    em, tm = getattr(ember.nn, name)(**kw_e).to(oracle.DEVICE), getattr(torch.nn, name)(**kw_t)
     assert repr(em) == repr(tm)
     assert sorted(em.state_dict()) == sorted(tm.state_dict())
     x = _arr(6, 5)
@@ -382,7 +385,7 @@ def test_loss_modules(name, kw, kind):
         x = _probs(6, 5)
     check_op(lambda lib, x, t: (tm if lib is torch else em)(x, t), x, t, rtol=1e-10, atol=1e-12,
              requires_grad=kind not in ("pm1", "cls"))
-    check_op(lambda lib, x, t: (tm if lib is torch else em)(x, lib.tensor(t.detach().numpy())),
+    check_op(lambda lib, x, t: (tm if lib is torch else em)(x, lib.tensor(t.detach().cpu().numpy())),
              x, t, rtol=1e-10, atol=1e-12)
 
 

@@ -9,6 +9,8 @@ import torch
 import ember
 from oracle import check_op, assert_close, raises_same
 
+pytestmark = pytest.mark.usefixtures("each_device")  # CPU, fake CuPy, GPU
+
 rng = np.random.default_rng(1)
 
 

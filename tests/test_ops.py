@@ -4,6 +4,8 @@ import pytest
 
 from oracle import check_op
 
+pytestmark = pytest.mark.usefixtures("each_device")  # CPU, fake CuPy, GPU
+
 r = np.random.default_rng(0)
 A = r.standard_normal((3, 4)).astype(np.float32)
 Bm = r.standard_normal((4, 5)).astype(np.float32)

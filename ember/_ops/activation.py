@@ -15,7 +15,7 @@ import numpy as np
 from .. import _backend as B
 from .._tensor import Tensor, _wrap, _wrap_dim, Size, _TYPE_NAMES
 from ..autograd.graph import Node, SavedOutput
-from .common import attach, xp_of, _gs
+from .common import attach, check_devices, xp_of, _gs
 from . import pointwise as P
 from . import reduce as R
 from . import shape as S
@@ -438,6 +438,7 @@ def _channel_view(w, x):
 
 def prelu(input, weight):
     _check_tensor(input, "prelu")
+    check_devices(input, weight)
     if weight.dim() > 1:
         raise RuntimeError(f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: "
                            f"ndim = {weight.dim()}")
@@ -724,6 +725,7 @@ def _fused_norm(node_cls, input, weight, bias, axes, paxes, wshape, eps, norm_sh
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     _check_tensor(input, "layer_norm")
+    check_devices(input, weight, bias)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     ns = tuple(int(s) for s in normalized_shape)
@@ -744,6 +746,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     _check_tensor(input, "group_norm")
+    check_devices(input, weight, bias)
     shape = input._data.shape
     if len(shape) < 2:
         raise RuntimeError(f"Expected at least 2 dimensions for input tensor but received "
@@ -805,6 +808,7 @@ NativeBatchNormBackward0Eval = type("NativeBatchNormBackward0", (_BatchNormEvalB
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
                momentum=0.1, eps=1e-5):
     _check_tensor(input, "batch_norm")
+    check_devices(input, running_mean, running_var, weight, bias)
     d = input._data
     if d.ndim < 2:
         raise ValueError(f"Expected 2D or higher input (got {d.ndim}D input)")
@@ -927,6 +931,7 @@ def _embedding_renorm_(weight, idx, max_norm, norm_type):
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0,
               scale_grad_by_freq=False, sparse=False):
     _check_tensor(input, "embedding")
+    check_devices(weight, input)
     if input._data.dtype.kind not in "iu":
         raise RuntimeError(f"Expected tensor for argument #1 'indices' to have one of the "
                            f"following scalar types: Long, Int; but got "

@@ -68,6 +68,14 @@ def check_same_device(a, b):
                            f"two devices, {da} and {db}!")
 
 
+def check_devices(t, *others):
+    """torch's RuntimeError unless each of ``others`` (tensors, or None) is
+    on ``t``'s device."""
+    for o in others:
+        if o is not None:
+            check_same_device(t._data, o._data)
+
+
 def dtype_of(x):
     return B._BY_NP[x._data.dtype] if isinstance(x, Tensor) else B.scalar_dtype(x)
 

@@ -22,7 +22,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap, _TYPE_NAMES
 from ..autograd.graph import Node
 from .. import _backend as B
-from .common import attach, xp_of, check_same_device, pad_constant, _gs
+from .common import attach, xp_of, check_devices, pad_constant, _gs
 from . import linalg as L
 
 # Columns of more than _CHUNK_BYTES * 2 are built and consumed a slice of the
@@ -480,7 +480,7 @@ def _check_common(input, weight, bias, stride, dilation, nd, name, groups):
                            f"{[1] * nd}")
     if groups <= 0:
         raise RuntimeError("non-positive groups is not supported")
-    check_same_device(input._data, weight._data)
+    check_devices(input, weight, bias)
     if input._data.dtype != weight._data.dtype:
         raise RuntimeError(f"expected scalar type {_scalar_name(input).capitalize()} but found "
                            f"{_scalar_name(weight).capitalize()}")

@@ -8,7 +8,7 @@ import numpy as np
 from .. import _backend as B
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.graph import Node
-from .common import (arr, attach, sum_to, xp_of, _gs, return_type, check_inplace,
+from .common import (arr, attach, sum_to, xp_of, _gs, return_type, check_devices, check_inplace,
                      inplace_result, snapshot, to_tensor, grad_for)
 from .shape import make_view
 
@@ -215,6 +215,7 @@ class GatherBackward0(Node):
 
 def gather(input, dim, index, *, sparse_grad=False):
     _check_index(index, "gather")
+    check_devices(input, index)
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     i = index._data
@@ -254,6 +255,7 @@ class ScatterAddBackward0(Node):
 
 def _scatter(input, dim, index, src, reduce, add):
     _check_index(index, "scatter_add" if add else "scatter")
+    check_devices(input, index, src if isinstance(src, Tensor) and src._data.ndim else None)
     d = input._data.copy()
     dim = _wrap_dim(dim, d.ndim)
     i = index._data
@@ -332,6 +334,7 @@ class IndexSelectBackward0(Node):
 
 
 def index_select(input, dim, index):
+    check_devices(input, index)
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     if index._data.dtype.kind not in "iu":
@@ -364,6 +367,7 @@ class IndexAddBackward0(Node):
 
 
 def index_add(input, dim, index, source, *, alpha=1):
+    check_devices(input, index, source)
     d = input._data.copy()
     dim = _wrap_dim(dim, d.ndim)
     xp = xp_of(input)
@@ -386,12 +390,14 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 
 def index_copy(input, dim, index, source):
+    check_devices(input, index, source)
     dim = _wrap_dim(dim, input._data.ndim)
     idx = (slice(None),) * dim + (index._data,)
     return index_put(input, idx, source)
 
 
 def index_fill(input, dim, index, value):
+    check_devices(input, index)
     dim = _wrap_dim(dim, input._data.ndim)
     idx = (slice(None),) * dim + (index._data,)
     return index_put(input, idx, value)
@@ -415,6 +421,7 @@ def masked_fill(input, mask, value):
     if not isinstance(mask, Tensor) or mask._data.dtype != np.bool_:
         raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype " +
                            (mask.dtype.name if isinstance(mask, Tensor) else type(mask).__name__))
+    check_devices(input, mask)
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor "
                            f"with {value._data.ndim} dimension(s).")
@@ -449,6 +456,7 @@ class MaskedSelectBackward0(Node):
 
 
 def masked_select(input, mask):
+    check_devices(input, mask)
     xp = xp_of(input)
     shape = np.broadcast_shapes(input._data.shape, mask._data.shape)
     d = xp.broadcast_to(input._data, shape)
@@ -466,6 +474,7 @@ def masked_scatter(input, mask, source):
     """The masked places take ``source``'s elements in order: ``where(mask,
     take(source, rank of each place), input)``, so both inputs get gradients."""
     from .pointwise import where
+    check_devices(input, mask, source)
     xp = xp_of(input)
     m = xp.broadcast_to(mask._data, input._data.shape)
     rank = xp.cumsum(m.reshape(-1)) - 1
@@ -500,6 +509,7 @@ class TakeBackward0(Node):
 
 
 def take(input, index):
+    check_devices(input, index)
     d = input._data
     i = index._data
     if i.size and (int(i.max()) >= d.size or int(i.min()) < -d.size):
@@ -647,6 +657,7 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    check_devices(sorted_sequence, values if isinstance(values, Tensor) else None)
     xp = xp_of(sorted_sequence)
     s = sorted_sequence._data
     v = values._data if isinstance(values, Tensor) else xp.asarray(values)
@@ -675,6 +686,7 @@ def histc(input, bins=100, min=0, max=0):
 
 
 def bincount(input, weights=None, minlength=0):
+    check_devices(input, weights)
     xp = xp_of(input)
     w = weights._data if weights is not None else None
     r = xp.bincount(input._data, weights=w, minlength=minlength)

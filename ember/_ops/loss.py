@@ -16,7 +16,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap, _wrap_dim, Size
 from ..autograd.graph import Node, SavedOutput
 from .. import _backend as B
-from .common import attach, xp_of, grad_for, result_dtype, _gs
+from .common import attach, check_devices, xp_of, grad_for, result_dtype, _gs
 from . import pointwise as P
 from . import reduce as R
 from .activation import logsigmoid, logsigmoid_raw
@@ -270,6 +270,7 @@ def _diff_loss(input, target, reduction, fn, node_cls, param, name, weight=None,
     """Fused ``reduce(fn(input - target))`` with broadcasting as torch; with
     ``weight``, the weighted form (mean: over the weight sum, or over the
     elements for huber_loss)."""
+    check_devices(input, target, weight)
     if weight is not None:
         if tuple(weight._data.shape) != tuple(input._data.shape):
             raise ValueError("Weights and input must have the same size.")
@@ -338,6 +339,7 @@ def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
 def _class_layout(input, target, weight, ignore_index, name):
     """Check nll/cross-entropy arguments as torch does; return the input as
     ``(M, C)`` rows, targets ``(M,)``, the ``none`` output shape and C."""
+    check_devices(input, target, weight)
     xs = tuple(input._data.shape)
     ts = tuple(target._data.shape)
     td = target._data
@@ -637,6 +639,7 @@ class BinaryCrossEntropyBackward0(Node):
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
                          reduction="mean"):
     reduction = _reduction(reduction, size_average, reduce)
+    check_devices(input, target, weight)
     if tuple(target._data.shape) != tuple(input._data.shape):
         raise ValueError(f"Using a target size ({Size(target._data.shape)}) that is different to "
                          f"the input size ({Size(input._data.shape)}) is deprecated. Please "
@@ -693,6 +696,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                      reduction="mean", pos_weight=None):
     """``(1 - t) x - (1 + (pos_weight - 1) t) logsigmoid(x)``, stable for any x; one fused op."""
     reduction = _reduction(reduction, size_average, reduce)
+    check_devices(input, target, weight, pos_weight)
     if tuple(target._data.shape) != tuple(input._data.shape):
         raise ValueError(f"Target size ({Size(target._data.shape)}) must be the same as input "
                          f"size ({Size(input._data.shape)})")

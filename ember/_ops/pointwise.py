@@ -12,7 +12,7 @@ from .. import _backend as B
 from .._tensor import Tensor, _wrap
 from ..autograd.graph import Node, SavedOutput
 from .common import (arr, attach, grad_for, operands, out, xp_of, _gs, dtype_of,
-                     result_dtype, check_inplace, inplace_result, snapshot, to_tensor)
+                     result_dtype, check_devices, check_inplace, inplace_result, snapshot, to_tensor)
 
 
 def _is_t(x):
@@ -727,6 +727,9 @@ def where(condition, input=None, other=None):
     if condition._data.dtype != np.bool_:
         raise RuntimeError(f"where expected condition to be a boolean tensor, but got a tensor "
                            f"with dtype {condition.dtype.name.capitalize()}")
+    for t in (input, other):
+        if _is_t(t) and t._data.ndim:
+            check_devices(condition, t)
     ad, bd, _ = operands(input, other) if (_is_t(input) or _is_t(other)) else (
         input, other, np.result_type(input, other))
     if not (_is_t(input) or _is_t(other)):
