@@ -405,6 +405,8 @@ OPS = [
     ("nonzero", lambda a, b: (a > 0).nonzero()), ("unique", lambda a, b: (a > 0).int().unique()),
     ("tril", lambda a, b: a.tril()), ("flip", lambda a, b: a.flip(0)),
     ("zero_dim_cpu", lambda a, b: a * ember.tensor(2.0)),
+    ("unfold", lambda a, b: a.unfold(1, 2, 1)), ("argmax_keepdim", lambda a, b: a.argmax(keepdim=True)),
+    ("floor_divide_int", lambda a, b: (a * 10).long() // 3), ("pow_int", lambda a, b: (a * 3).long() ** 2),
 ]
 
 

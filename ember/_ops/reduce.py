@@ -279,7 +279,7 @@ def _arg(input, dim, keepdim, is_max):
     if dim is None:
         r = f()
         if keepdim:
-            r = np.asarray(r).reshape((1,) * d.ndim)
+            r = xp_of(input).asarray(r).reshape((1,) * d.ndim)
     else:
         dim = _wrap_dim(dim, d.ndim)
         r = f(axis=dim, keepdims=keepdim) if d.ndim else f()

@@ -920,7 +920,7 @@ def unfold(input, dimension, size, step):
     n = (d.shape[dim] - size) // step + 1
     idx = np.arange(n)[:, None] * step + np.arange(size)[None, :]
     from .indexing import index_select
-    flat = index_select(input, dim, _wrap(np.asarray(idx.reshape(-1), dtype=np.int64)))
+    flat = index_select(input, dim, _wrap(xp_of(input).asarray(idx.reshape(-1), dtype=np.int64)))
     shp = d.shape[:dim] + (n, size) + d.shape[dim + 1:]
     return flat.reshape(shp).movedim(dim + 1, -1)
 
