@@ -16,6 +16,7 @@ What it mimics of CuPy 14, so that mistakes in ember fail here as on a GPU:
 - operations allocate their results on the current device; ``copy()`` copies
   to the current device, ``asarray`` of a device array returns it unchanged;
 - reductions and scalar indexing give 0-d device arrays, never NumPy scalars;
+- ``ufunc.at`` exists for add, subtract, maximum and minimum only;
 - the current device and stream are per thread.
 One gap: ``numpy.asarray(device_array)`` gives a host view here, where CuPy
 raises TypeError (NumPy never asks a subclass); the tests check devices instead.
@@ -149,6 +150,9 @@ class _DataPointer:
         self.mem = a._mem
 
 
+_SCATTER_UFUNCS = (np.add, np.subtract, np.maximum, np.minimum)  # the ufuncs with ``at``
+
+
 class ndarray(np.ndarray):
     """A "device" array: NumPy memory tagged with a device id. Fresh arrays
     take memory from the pool (see ``_fresh``); views share their base's."""
@@ -193,6 +197,8 @@ class ndarray(np.ndarray):
         return _fresh(self.view(np.ndarray).astype(dtype, order=order))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "at" and ufunc not in _SCATTER_UFUNCS:
+            raise NotImplementedError(f"`{ufunc.__name__}.at` is not supported yet")
         args = _to_host(inputs)
         out = kwargs.get("out")
         if out is not None:

@@ -407,6 +407,11 @@ OPS = [
     ("zero_dim_cpu", lambda a, b: a * ember.tensor(2.0)),
     ("unfold", lambda a, b: a.unfold(1, 2, 1)), ("argmax_keepdim", lambda a, b: a.argmax(keepdim=True)),
     ("floor_divide_int", lambda a, b: (a * 10).long() // 3), ("pow_int", lambda a, b: (a * 3).long() ** 2),
+    ("scatter_multiply", lambda a, b: a.scatter(1, (b.abs() * 2).long().clamp(max=3), 2.0, reduce="multiply")),
+    ("scatter_reduce_prod", lambda a, b: a.scatter_reduce(1, (b.abs() * 2).long().clamp(max=3), b, "prod")),
+    ("scatter_reduce_amax", lambda a, b: a.scatter_reduce(1, (b.abs() * 2).long().clamp(max=3), b, "amax",
+                                                          include_self=False)),
+    ("index_add", lambda a, b: a.index_add(0, ember.tensor([0, 0, 2], device=a.device), b)),
 ]
 
 

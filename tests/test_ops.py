@@ -304,3 +304,22 @@ def test_unique_keeps_every_nan():
     import torch
     a = [1.0, float("nan"), 1.0, float("nan")]
     assert str(ember.unique(ember.tensor(a)).tolist()) == str(torch.unique(torch.tensor(a)).tolist())
+
+
+@pytest.mark.parametrize("expr", [
+    "L.zeros(3, 4).gather(1, L.tensor([[1, 7, -2]]))",
+    "L.zeros(3, 4).gather(1, L.tensor([[-1]]))",
+    "L.zeros(3, 4).scatter(1, L.tensor([[-1]]), 1.0)",
+    "L.zeros(3, 4).scatter(1, L.tensor([[4]]), 1.0, reduce='multiply')",
+    "L.zeros(3, 4).scatter_add(0, L.tensor([[4]]), L.ones(1, 1))",
+    "L.zeros(3, 4).scatter_reduce(1, L.tensor([[4]]), L.ones(1, 1), 'prod')",
+    "L.zeros(3, 4).scatter_reduce(1, L.tensor([[4]]), L.ones(1, 1), 'amax', include_self=False)",
+])
+def test_gather_scatter_index_out_of_range(expr):
+    import torch
+    import ember
+    with pytest.raises(RuntimeError) as te:
+        eval(expr, {"L": torch})
+    with pytest.raises(RuntimeError) as ee:
+        eval(expr, {"L": ember})
+    assert str(ee.value) == str(te.value)

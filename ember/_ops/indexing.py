@@ -1,6 +1,5 @@
 """Indexing and selection: ``x[idx]``, ``x[idx] = v``, gather/scatter,
 index_* ops, masks, nonzero, take, sort/topk/unique."""
-import numbers
 import warnings
 
 import numpy as np
@@ -9,7 +8,7 @@ from .. import _backend as B
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.graph import Node
 from .common import (arr, attach, sum_to, xp_of, _gs, return_type, check_devices, check_inplace,
-                     inplace_result, snapshot, to_tensor, grad_for)
+                     inplace_result, snapshot, grad_for)
 from .shape import make_view
 
 
@@ -115,12 +114,20 @@ class IndexPutBackward0(Node):
         return gx, gv
 
 
-def _scatter_add_at(xp, a, idx, v):
-    if xp is np:
-        np.add.at(a, idx, v)
-    else:
+def _ufunc_at(ufunc, a, idx, v):
+    """``ufunc.at(a, idx, v)``: in place, every repeated index applied. On
+    CuPy, add is ``cupyx.scatter_add``; CuPy lacks ``at`` for most other
+    ufuncs, so they run on a host copy."""
+    if type(a) is np.ndarray:
+        ufunc.at(a, idx, v)
+    elif ufunc is np.add:
         import cupyx
         cupyx.scatter_add(a, idx, v)
+    else:
+        h = B.move_array(a, B.CPU)
+        idx = tuple(B.move_array(i, B.CPU) if hasattr(i, "shape") else i for i in idx)
+        ufunc.at(h, idx, B.move_array(v, B.CPU))
+        a[...] = B.move_array(h, B.device_of_array(a))
 
 
 def index_put(input, indices, values, accumulate=False):
@@ -133,10 +140,9 @@ def index_put(input, indices, values, accumulate=False):
     v = values._data if isinstance(values, Tensor) else values
     if isinstance(values, Tensor) and type(v) is not type(d):
         v = B.move_array(v, input.device)
-    xp = xp_of(input)
     try:
         if accumulate:
-            _scatter_add_at(xp, d, parts, v)
+            _ufunc_at(np.add, d, parts, v)
         else:
             d[parts] = v
     except ValueError as e:
@@ -186,7 +192,7 @@ def index_put_(self, indices, values, accumulate=False):
         return inplace_result(self, index_put(snapshot(self), parts, values, accumulate))
     v = values._data if isinstance(values, Tensor) else values
     if accumulate:
-        _scatter_add_at(xp_of(self), self._data, parts, v)
+        _ufunc_at(np.add, self._data, parts, v)
     else:
         self._data[parts] = v
     self._bump_version()
@@ -213,6 +219,14 @@ class GatherBackward0(Node):
         return z.scatter_add(self.dim, index, g), None
 
 
+def _check_range(i, dim, n):
+    """torch's error for a gather/scatter index outside ``[0, n)``."""
+    bad = (i < 0) | (i >= n)
+    if bad.any():
+        raise RuntimeError(f"index {int(i.reshape(-1)[int(bad.argmax())])} is out of bounds for "
+                           f"dimension {dim} with size {n}")
+
+
 def gather(input, dim, index, *, sparse_grad=False):
     _check_index(index, "gather")
     check_devices(input, index)
@@ -225,9 +239,7 @@ def gather(input, dim, index, *, sparse_grad=False):
         if k != dim and i.shape[k] > d.shape[k]:
             raise RuntimeError(f"Size does not match at dimension {k} expected index {list(i.shape)} "
                                f"to be no larger than self {list(d.shape)} apart from dimension {dim}")
-    if i.size and (i.max() >= d.shape[dim] or i.min() < -d.shape[dim]):
-        raise RuntimeError(f"index {int(i.max())} is out of bounds for dimension {dim} with size "
-                           f"{d.shape[dim]}")
+    _check_range(i, dim, d.shape[dim])
     xp = xp_of(input)
     r = _wrap(arr(d[_along(xp, d.shape, dim, i)])) if d.ndim else _wrap(d.copy())
     if _gs[0] and input._rg:
@@ -259,6 +271,7 @@ def _scatter(input, dim, index, src, reduce, add):
     d = input._data.copy()
     dim = _wrap_dim(dim, d.ndim)
     i = index._data
+    _check_range(i, dim, d.shape[dim] if d.ndim else 1)
     xp = xp_of(input)
     full = _along(xp, d.shape, dim, i)
     if isinstance(src, Tensor):
@@ -266,9 +279,9 @@ def _scatter(input, dim, index, src, reduce, add):
     else:
         s = xp.asarray(src, dtype=d.dtype)
     if add or reduce == "add":
-        _scatter_add_at(xp, d, full, s)
+        _ufunc_at(np.add, d, full, s)
     elif reduce == "multiply":
-        np.multiply.at(d, full, s)
+        _ufunc_at(np.multiply, d, full, s)
     else:
         d[full] = s
     r = _wrap(d)
@@ -315,6 +328,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
                                   "implemented in ember")
     d = base._data.copy()
     dim = _wrap_dim(dim, d.ndim)
+    _check_range(index._data, dim, d.shape[dim])
     full = _along(xp_of(input), d.shape, dim, index._data)
     s = src._data[tuple(slice(0, n) for n in index._data.shape)]
     if not include_self:  # the untouched identity of the reduction, then reduce into it
@@ -322,7 +336,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         if d.dtype.kind != "f" and reduce != "prod":
             ident = (np.iinfo(d.dtype).min if reduce == "amax" else np.iinfo(d.dtype).max)
         d[full] = ident
-    {"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce].at(d, full, s)
+    _ufunc_at({"prod": np.multiply, "amax": np.maximum, "amin": np.minimum}[reduce], d, full, s)
     return _wrap(d)
 
 
@@ -344,7 +358,7 @@ def index_select(input, dim, index):
     i = index._data.reshape(-1)
     n = d.shape[dim] if d.ndim else 1
     if i.size and (int(i.max()) >= n or int(i.min()) < -n):
-        raise IndexError(f"index out of range in self")
+        raise IndexError("index out of range in self")
     r = _wrap(xp_of(input).take(d, i, axis=dim) if d.ndim else d.copy())
     if _gs[0] and input._rg:
         n_ = IndexSelectBackward0((input, None))
@@ -370,14 +384,13 @@ def index_add(input, dim, index, source, *, alpha=1):
     check_devices(input, index, source)
     d = input._data.copy()
     dim = _wrap_dim(dim, d.ndim)
-    xp = xp_of(input)
     s = source._data * alpha if alpha != 1 else source._data
     idx = [slice(None)] * d.ndim
     idx[dim] = index._data
     if d.ndim == 0:
         d += s.sum()
     else:
-        _scatter_add_at(xp, d, tuple(idx), s if s.ndim == d.ndim else s.reshape(
+        _ufunc_at(np.add, d, tuple(idx), s if s.ndim == d.ndim else s.reshape(
             [len(index._data) if k == dim else d.shape[k] for k in range(d.ndim)]))
     r = _wrap(d)
     if _gs[0] and (input._rg or source._rg):
@@ -429,7 +442,7 @@ def masked_fill(input, mask, value):
     xp = xp_of(input)
     m = mask._data
     try:
-        shape = np.broadcast_shapes(d.shape, m.shape)
+        np.broadcast_shapes(d.shape, m.shape)
     except ValueError:
         raise RuntimeError(f"The size of tensor a ({d.shape[-1] if d.ndim else 1}) must match the "
                            f"size of tensor b ({m.shape[-1] if m.ndim else 1}) at non-singleton "
