@@ -412,6 +412,9 @@ OPS = [
     ("scatter_reduce_amax", lambda a, b: a.scatter_reduce(1, (b.abs() * 2).long().clamp(max=3), b, "amax",
                                                           include_self=False)),
     ("index_add", lambda a, b: a.index_add(0, ember.tensor([0, 0, 2], device=a.device), b)),
+    ("cummax", lambda a, b: a.cummax(1)), ("cummin", lambda a, b: a.cummin(0)),
+    ("nanquantile", lambda a, b: ember.where(a > 1, float("nan"), a).nanquantile(0.3, 1)),
+    ("quantile", lambda a, b: a.quantile(ember.tensor([0.2, 0.9], device=a.device), 0)),
 ]
 
 

@@ -469,18 +469,25 @@ def cummin(input, dim):
     return _cum_ext(input, dim, False)
 
 
+def _accumulate(ufunc, a, axis):
+    """``ufunc.accumulate`` (CuPy has it for add only: others on the host)."""
+    if type(a) is np.ndarray:
+        return ufunc.accumulate(a, axis=axis)
+    return B.move_array(ufunc.accumulate(B.move_array(a, B.CPU), axis=axis), B.device_of_array(a))
+
+
 def _cum_ext(input, dim, is_max):
     d = input._data
     dim = _wrap_dim(dim, d.ndim)
     xp = xp_of(input)
-    v = (xp.maximum if is_max else xp.minimum).accumulate(d, axis=dim)
+    v = _accumulate(np.maximum if is_max else np.minimum, d, dim)
     n = d.shape[dim]
     pos = xp.arange(n).reshape([-1 if i == dim else 1 for i in range(d.ndim)])
     same = d == v
     if d.dtype.kind in "fc":  # a NaN carried along is the first NaN's
         same |= xp.isnan(d) & xp.isnan(v)
     hit = xp.where(same, pos, -1)
-    idx = _wrap(xp.maximum.accumulate(hit, axis=dim).astype(np.int64))
+    idx = _wrap(_accumulate(np.maximum, hit, dim).astype(np.int64))
     values = input.gather(dim, idx) if _gs[0] and input._rg else _wrap(v)  # with a gradient
     return return_type("cummax" if is_max else "cummin", (values, idx))
 
@@ -590,6 +597,9 @@ def _quantile(input, q, dim, keepdim, interpolation, skip_nan):
     xp = xp_of(input)
     qa = q._data if isinstance(q, Tensor) else q
     if not (_gs[0] and input._rg):
+        if skip_nan and xp is not np:  # CuPy has no nanquantile: on the host
+            return _quantile(input.cpu(), q.cpu() if isinstance(q, Tensor) else q, dim, keepdim,
+                             interpolation, True).to(input.device)
         f = xp.nanquantile if skip_nan else xp.quantile
         r = f(input._data, qa, axis=dim, keepdims=keepdim, method=interpolation)
         return _wrap(arr(xp.asarray(r, dtype=input._data.dtype)))
