@@ -216,6 +216,8 @@ class ndarray(np.ndarray):
         return _from_host(r)
 
     def __array_function__(self, func, types, args, kwargs):
+        if func.__name__ in _MISSING:
+            return NotImplemented  # NumPy then raises TypeError, as for CuPy
         return _from_host(func(*_to_host(args), **_to_host(kwargs)))
 
     def __getitem__(self, key):
