@@ -40,13 +40,17 @@ def lstm_lm(lib):
     return load_weights(lib, LanguageModel())
 
 
+def lm_data(batch=BATCH):
+    """A fixed batch of token ids ``(SEQ, batch)`` and its ``SEQ * batch`` targets."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    return rng.integers(0, VOCAB, (SEQ, batch)), rng.integers(0, VOCAB, SEQ * batch)
+
+
 def lm_step(lib):
     """One SGD step of the language model on a fixed batch of token ids."""
-    import numpy as np
     from workloads import train_step
-    rng = np.random.default_rng(0)
-    x = lib.from_numpy(rng.integers(0, VOCAB, (SEQ, BATCH)))
-    y = lib.from_numpy(rng.integers(0, VOCAB, SEQ * BATCH))
+    x, y = (lib.from_numpy(a) for a in lm_data())
     model = lstm_lm(lib)
     return train_step(model, lib.nn.CrossEntropyLoss(), lib.optim.SGD(model.parameters(), lr=1.0),
                       x, y)

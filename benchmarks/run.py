@@ -88,7 +88,7 @@ def first_steps(make, k=2):
             times.append(time.perf_counter() - t)
     except Exception as e:  # a layer the library lacks: reported, not fatal
         return None, f"{type(e).__name__}: {e}", None
-    return fn, [np.asarray(o.detach() if hasattr(o, "detach") else o, dtype=np.float64)
+    return fn, [np.asarray(o.detach().cpu() if hasattr(o, "detach") else o, dtype=np.float64)
                 for o in outs], times
 
 
@@ -148,6 +148,11 @@ def fmt_ratio(x):
     return f"{x:.2f}" if x else "—"
 
 
+def print_header():
+    print(f"{'workload':<26} {'ember steps/s':>16} {'torch steps/s':>16} {'e/t time':>8} "
+          f"{'floor steps/s':>16} {'e/floor':>8}")
+
+
 def print_row(res):
     if "error" in res:
         print(f"{res['name']:<26} error: {res['error']}")
@@ -193,12 +198,13 @@ def markdown(report):
     return "\n".join(lines)
 
 
-def write_readme(report):
+def write_readme(table, start=START, end=END):
+    """Put ``table`` (markdown) in README.md between the ``start`` and ``end`` markers."""
     with open(README) as f:
         text = f.read()
-    a, b = text.index(START) + len(START), text.index(END)
+    a, b = text.index(start) + len(start), text.index(end)
     with open(README, "w") as f:
-        f.write(text[:a] + "\n" + markdown(report) + "\n" + text[b:])
+        f.write(text[:a] + "\n" + table + "\n" + text[b:])
 
 
 def main(argv=None):
@@ -246,8 +252,7 @@ def main(argv=None):
             "quick": args.quick}
     print(f"{meta['date']}  {meta['cpu']}  threads={args.threads}  python {meta['python']}  "
           f"numpy {meta['numpy']}  ember {meta['ember']}  torch {meta['torch']}")
-    print(f"{'workload':<26} {'ember steps/s':>16} {'torch steps/s':>16} {'e/t time':>8} "
-          f"{'floor steps/s':>16} {'e/floor':>8}")
+    print_header()
     names = [n for n in workloads.WORKLOADS
              if not args.only or any(n.startswith(p.strip()) for p in args.only.split(","))]
     results = []
@@ -277,7 +282,7 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)
     if args.readme:
-        write_readme(report)
+        write_readme(markdown(report))
     return report
 
 

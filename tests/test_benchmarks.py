@@ -121,3 +121,31 @@ def test_allocator_tuning_and_opt_out():
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, check=True).stdout.strip()
         assert out == expected
+
+
+def test_gpu_benchmark_runs_on_the_fake_cupy(tmp_path):
+    """gpu.py builds every GPU workload on ``cuda`` and reports it (timing nothing real:
+    the fake CuPy's kernels are NumPy's); on a GPU machine it also runs torch."""
+    import gpu
+    from oracle import fake_cuda_installed
+    out = tmp_path / "gpu.json"
+    with fake_cuda_installed():
+        report = gpu.main(["--quick", "--batches", "2,3", "--no-torch", "--json", str(out)])
+    names = [r["name"] for r in report["results"]]
+    assert names == [f"{m} b{b}" for m in gpu.MODELS for b in (2, 3)]
+    for r in report["results"]:
+        assert "error" not in r and "error" not in r["ember"], r
+        assert r["ember"]["median_s"] > 0
+    assert json.loads(out.read_text())["meta"]["gpu"]
+    assert "| W7 ResNet-ish b3 |" in gpu.markdown(report)
+
+
+def test_gpu_step_matches_the_cpu_step():
+    """The GPU step is the CPU workload's step: same loss on the fake device as on the CPU."""
+    import gpu
+    from oracle import fake_cuda_installed
+    cpu = workloads.WORKLOADS["W2 CNN"].build(ember)()
+    with fake_cuda_installed():
+        loss = gpu.gpu_step(ember, "W2 CNN", 64)()
+        assert loss.is_cuda
+        assert float(loss) == pytest.approx(float(cpu), rel=1e-6)
