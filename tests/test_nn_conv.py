@@ -43,12 +43,30 @@ def test_same_conv_input_gradient_as_flipped_conv(monkeypatch, nd, groups, dilat
     taken = []
     as_conv = ember._ops.conv._input_grad_as_conv
     monkeypatch.setattr(ember._ops.conv, "_input_grad_as_conv",
-                        lambda *a: taken.append(as_conv(*a)) or taken[-1])
+                        lambda *a: taken.append(as_conv(*a)[0]) or (taken[-1], None))
     x, w = _arr(3, 4, *(7, 6, 5)[:nd]), _arr(6, 4 // groups, *(3, 5, 3)[:nd])
     name = f"conv{nd}d"
     check_op(lambda lib, x, w: getattr(lib.nn.functional, name)(
         x, w, None, 1, "same", dilation, groups), x, w, rtol=1e-9, atol=1e-9)
     assert taken and all(t is not None for t in taken)
+
+
+@pytest.mark.parametrize("dilation", [1, 2])
+@pytest.mark.parametrize("nd", [1, 2, 3])
+def test_same_conv_both_gradients_from_one_set_of_columns(monkeypatch, nd, dilation):
+    """One-group stride-1 'same' convolutions take both gradients from the
+    columns of the output gradient: they must equal torch's."""
+    monkeypatch.setattr(ember._ops.conv, "_LAST_BELOW", 0)
+    monkeypatch.setattr(ember._ops.conv, "_CHUNK_BYTES", 1)  # sliced: no forward columns kept
+    taken = []
+    fused = ember._ops.conv._same_conv_grads
+    monkeypatch.setattr(ember._ops.conv, "_same_conv_grads",
+                        lambda *a: taken.append(1) or fused(*a))
+    x, w, b = _arr(3, 4, *(7, 6, 5)[:nd]), _arr(6, 4, *(3, 5, 3)[:nd]), _arr(6)
+    name = f"conv{nd}d"
+    check_op(lambda lib, x, w, b: getattr(lib.nn.functional, name)(
+        x, w, b, 1, "same", dilation), x, w, b, rtol=1e-9, atol=1e-9)
+    assert taken
 
 
 @pytest.mark.parametrize("stride,padding,dilation,groups,output_padding", [

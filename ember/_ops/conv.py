@@ -204,21 +204,47 @@ def _conv_weight_raw(xp, cols, gyt, wshape, groups):
     return xp.ascontiguousarray(gw).reshape(wshape)
 
 
-def _input_grad_as_conv(xp, gy, w, S, stride, pads, dil, groups):
+def _input_grad_as_conv(xp, gy, w, S, stride, pads, dil, groups, x=None):
     """The input gradient of a stride-1, 'same'-padded convolution as the
     same convolution of the output gradient with the flipped, transposed
     kernel (one efficient GEMM per slice instead of a thin GEMM and col2im:
-    W7 step -17%); None otherwise (for 'valid' convolutions the padded
-    gradient is much larger than the input, and col2im wins)."""
+    W7 step -17%), and, given the input ``x`` (one group, wide rows), the
+    weight gradient from the same columns of ``gy``; (None, None) when the
+    convolution is not of that kind (for 'valid' ones the padded gradient is
+    much larger than the input, and col2im wins)."""
     K = w.shape[2:]
     tpads = tuple((d * (k - 1) - lo, d * (k - 1) - hi) for d, k, (lo, hi) in zip(dil, K, pads))
     if max(stride) > 1 or tpads != tuple(pads):
-        return None
+        return None, None
     F, cg = w.shape[:2]
     wt = w.reshape((groups, F // groups, cg) + K).swapaxes(1, 2)
     wt = xp.ascontiguousarray(wt[(Ellipsis,) + (slice(None, None, -1),) * len(K)])
-    return _conv_raw(xp, gy, wt.reshape((groups * cg, F // groups) + K), None, S, stride, tpads,
-                     dil, groups, S[-1] < _LAST_BELOW)[0]
+    wt = wt.reshape((groups * cg, F // groups) + K)
+    if x is None or groups > 1 or S[-1] < _LAST_BELOW:
+        return _conv_raw(xp, gy, wt, None, S, stride, tpads, dil, groups,
+                         S[-1] < _LAST_BELOW)[0], None
+    return _same_conv_grads(xp, gy, x, wt, tpads, dil)
+
+
+def _same_conv_grads(xp, gy, x, wt, tpads, dil):
+    """Both gradients of a one-group stride-1 'same' convolution from one set
+    of columns of ``gy`` per batch slice: ``gx`` as the convolution with the
+    flipped kernel ``wt``, and ``gw[f, c, k] = sum x[c] * cols[f, K-1-k]``
+    over the positions (no columns of ``x`` to build)."""
+    N, C = x.shape[:2]
+    F = gy.shape[1]
+    K, S = wt.shape[2:], x.shape[2:]
+    kn = math.prod(K)
+    w2 = wt.reshape(C, F * kn)
+    gx, gw = xp.empty(x.shape, x.dtype), None
+    for sl in _batch_chunks(N, F, K, S, gy.itemsize, False):
+        cols = _im2col(xp, gy[sl], K, S, (1,) * len(S), tpads, dil, False).reshape(F * kn, -1)
+        n = cols.shape[1] // math.prod(S)
+        gx[sl] = xp.matmul(w2, cols).reshape((C, n) + S).swapaxes(0, 1)
+        part = xp.matmul(cols, _rows(xp, x[sl], False).reshape(C, -1).T)  # (F * kn, C)
+        gw = part if gw is None else xp.add(gw, part, out=gw)
+    gw = gw.reshape((F,) + K + (C,))[(slice(None),) + (slice(None, None, -1),) * len(K)]
+    return gx, xp.ascontiguousarray(_move(gw, -1, 1))
 
 
 def _conv_input_raw(xp, gyt, w, S, stride, pads, dil, groups, last):
@@ -373,12 +399,13 @@ class ConvolutionBackward0(Node):
         gx = gw = None
         if not self.transposed:
             if need_x:
-                gx = _input_grad_as_conv(xp, gd, wd, xd.shape[2:], st, pads, dil, grp)
+                gx, gw = _input_grad_as_conv(xp, gd, wd, xd.shape[2:], st, pads, dil, grp,
+                                             xd if need_w and self.cols is None else None)
             gt = _rows(xp, gd, last) if (need_x and gx is None) or (
                 need_w and self.cols is not None) else None
             if need_x and gx is None:
                 gx = _conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp, last)
-            if need_w:
+            if need_w and gw is None:
                 gw = (_conv_weight_raw(xp, self.cols, gt, wd.shape, grp) if self.cols is not None
                       else _conv_weight_of_input(xp, xd, gd, wd.shape, st, pads, dil, grp, last))
             gx, gw = (None if a is None else _wrap(a) for a in (gx, gw))
