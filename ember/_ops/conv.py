@@ -89,9 +89,10 @@ def _unrows(xp, a, last):
     return xp.ascontiguousarray(_move(a, -1, 0) if last else a.swapaxes(0, 1))
 
 
-def _im2col(xp, x, K, O, stride, pads, dil, last):
-    """Columns ``(C, *K, N, *O)`` (or ``(C, *K, *O, N)`` if ``last``) of
-    ``x`` ``(N, C, *S)`` zero-padded by ``pads`` ((lo, hi) per spatial dim)."""
+def _im2col(xp, x, K, O, stride, pads, dil, last, first=False):
+    """Columns ``(C, *K, N, *O)`` (``(C, *K, *O, N)`` if ``last``, ``(N, C,
+    *K, *O)`` if ``first``) of ``x`` ``(N, C, *S)`` zero-padded by ``pads``
+    ((lo, hi) per spatial dim)."""
     padded = any(lo or hi for lo, hi in pads)
     if last:
         x = _rows(xp, x, True)
@@ -110,6 +111,8 @@ def _im2col(xp, x, K, O, stride, pads, dil, last):
     os_ = tuple(a * s for a, s in zip(sp, stride))
     if last:
         v = _as_strided(xp, x, cs + K + O + ns, c + ks + os_ + n)
+    elif first:
+        v = _as_strided(xp, x, ns + cs + K + O, n + c + ks + os_)
     else:
         v = _as_strided(xp, x, cs + K + ns + O, c + ks + n + os_)
     return xp.ascontiguousarray(v)
@@ -168,10 +171,14 @@ def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last):
     if len(chunks) == 1:
         yt, cols = _conv_rows(xp, x, w, O, stride, pads, dil, groups, last)
         y = _unrows(xp, yt, last)
-    else:
+    else:  # batch-first columns: the GEMMs write the output slices in place
         y, cols = xp.empty((N, F) + O, x.dtype), None
+        wg = w.reshape(groups, F // groups, -1)
         for sl in chunks:
-            y[sl] = _conv_rows(xp, x[sl], w, O, stride, pads, dil, groups, False)[0].swapaxes(0, 1)
+            c = _im2col(xp, x[sl], w.shape[2:], O, stride, pads, dil, False, first=True)
+            n = c.shape[0]
+            xp.matmul(wg, c.reshape(n, groups, wg.shape[2], -1),
+                      out=y[sl].reshape(n, groups, F // groups, -1))
     if b is not None:
         y += b.reshape((F,) + (1,) * len(O))
     return y, cols
@@ -238,10 +245,11 @@ def _same_conv_grads(xp, gy, x, wt, tpads, dil):
     w2 = wt.reshape(C, F * kn)
     gx, gw = xp.empty(x.shape, x.dtype), None
     for sl in _batch_chunks(N, F, K, S, gy.itemsize, False):
-        cols = _im2col(xp, gy[sl], K, S, (1,) * len(S), tpads, dil, False).reshape(F * kn, -1)
-        n = cols.shape[1] // math.prod(S)
-        gx[sl] = xp.matmul(w2, cols).reshape((C, n) + S).swapaxes(0, 1)
-        part = xp.matmul(cols, _rows(xp, x[sl], False).reshape(C, -1).T)  # (F * kn, C)
+        cols = _im2col(xp, gy[sl], K, S, (1,) * len(S), tpads, dil, False, first=True)
+        n = cols.shape[0]
+        cols = cols.reshape(n, F * kn, -1)
+        xp.matmul(w2, cols, out=gx[sl].reshape(n, C, -1))
+        part = xp.matmul(cols, x[sl].reshape(n, C, -1).swapaxes(1, 2)).sum(0)  # (F * kn, C)
         gw = part if gw is None else xp.add(gw, part, out=gw)
     gw = gw.reshape((F,) + K + (C,))[(slice(None),) + (slice(None, None, -1),) * len(K)]
     return gx, xp.ascontiguousarray(_move(gw, -1, 1))
