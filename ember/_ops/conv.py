@@ -148,37 +148,34 @@ def _batch_chunks(N, C, K, O, itemsize, last):
     return [slice(i, i + nb) for i in range(0, N, nb)]
 
 
-def _conv_rows(xp, x, w, O, stride, pads, dil, groups, last):
-    """Convolution of ``x`` ``(N, C, *S)`` as rows ``(F, N, *O)`` (``(F, *O,
-    N)`` if ``last``), and its columns."""
+def _conv_last(xp, x, w, O, stride, pads, dil, groups):
+    """Convolution of ``x`` ``(N, C, *S)`` with batch-last columns ``(C, *K,
+    *O, N)`` (for narrow outputs): ``y (N, F, *O)`` and the columns."""
     N, C = x.shape[:2]
     F = w.shape[0]
-    cols = _im2col(xp, x, w.shape[2:], O, stride, pads, dil, last)
-    n = math.prod(O) * N
+    cols = _im2col(xp, x, w.shape[2:], O, stride, pads, dil, True)
     ck = C // groups * math.prod(w.shape[2:])
-    if groups == 1:
-        yt = xp.matmul(w.reshape(F, ck), cols.reshape(ck, n))
-    else:
-        yt = xp.matmul(w.reshape(groups, F // groups, ck), cols.reshape(groups, ck, n))
-    return yt.reshape((F,) + (O + (N,) if last else (N,) + O)), cols
+    yt = xp.matmul(w.reshape(groups, F // groups, ck), cols.reshape(groups, ck, -1))
+    return _unrows(xp, yt.reshape((F,) + O + (N,)), True), cols
 
 
 def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last):
     """Convolution of ``x`` ``(N, C, *S)``: ``y (N, F, *O)`` and the columns
-    (None when built in batch slices)."""
+    (None when built in batch slices). Unless ``last``, the columns are
+    batch-first, ``(N, C, *K, *O)``, and the GEMMs write y's slices in place."""
     N, F, O = x.shape[0], w.shape[0], tuple(O)
-    chunks = _batch_chunks(N, x.shape[1], w.shape[2:], O, x.itemsize, last)
-    if len(chunks) == 1:
-        yt, cols = _conv_rows(xp, x, w, O, stride, pads, dil, groups, last)
-        y = _unrows(xp, yt, last)
-    else:  # batch-first columns: the GEMMs write the output slices in place
-        y, cols = xp.empty((N, F) + O, x.dtype), None
+    if last:
+        y, cols = _conv_last(xp, x, w, O, stride, pads, dil, groups)
+    else:
+        chunks = _batch_chunks(N, x.shape[1], w.shape[2:], O, x.itemsize, False)
+        y = xp.empty((N, F) + O, x.dtype)
         wg = w.reshape(groups, F // groups, -1)
         for sl in chunks:
-            c = _im2col(xp, x[sl], w.shape[2:], O, stride, pads, dil, False, first=True)
-            n = c.shape[0]
-            xp.matmul(wg, c.reshape(n, groups, wg.shape[2], -1),
+            cols = _im2col(xp, x[sl], w.shape[2:], O, stride, pads, dil, False, first=True)
+            n = cols.shape[0]
+            xp.matmul(wg, cols.reshape(n, groups, wg.shape[2], -1),
                       out=y[sl].reshape(n, groups, F // groups, -1))
+        cols = cols if len(chunks) == 1 else None
     if b is not None:
         y += b.reshape((F,) + (1,) * len(O))
     return y, cols
@@ -190,24 +187,26 @@ def _conv_weight_of_input(xp, x, gy, wshape, stride, pads, dil, groups, last):
     K, O = wshape[2:], gy.shape[2:]
     gw = None
     for sl in _batch_chunks(x.shape[0], x.shape[1], K, O, x.itemsize, last):
-        cols = _im2col(xp, x[sl], K, O, stride, pads, dil, last)
-        g = _conv_weight_raw(xp, cols, _rows(xp, gy[sl], last), wshape, groups)
+        cols = _im2col(xp, x[sl], K, O, stride, pads, dil, last, first=not last)
+        g = _conv_weight_raw(xp, cols, gy[sl], wshape, groups, last)
         gw = g if gw is None else xp.add(gw, g, out=gw)
     return gw
 
 
-def _conv_weight_raw(xp, cols, gyt, wshape, groups):
-    """Weight gradient from columns and the output gradient ``gyt`` in rows
-    of the same layout: one GEMM per group, ``(cols @ gyt.T).T`` (steadier
-    in OpenBLAS than ``gyt @ cols.T`` for the long inner dimension)."""
-    F = gyt.shape[0]
-    n = gyt.size // F
+def _conv_weight_raw(xp, cols, gy, wshape, groups, last):
+    """Weight gradient from the input's columns and the output gradient
+    ``gy`` ``(N, F, *O)``: per sample and group ``gy @ cols.T``, summed over
+    the batch (batch-first columns); for batch-last columns one GEMM per
+    group over gy's rows, ``(cols @ gyt.T).T`` (steadier in OpenBLAS than
+    ``gyt @ cols.T`` for the long inner dimension)."""
+    N, F = gy.shape[:2]
     ck = math.prod(wshape[1:])
-    if groups == 1:
-        gw = xp.matmul(cols.reshape(ck, n), gyt.reshape(F, n).T).T
+    if last:
+        gyt = _rows(xp, gy, True).reshape(groups, F // groups, -1)
+        gw = xp.matmul(cols.reshape(groups, ck, -1), gyt.swapaxes(1, 2)).swapaxes(1, 2)
     else:
-        gw = xp.matmul(cols.reshape(groups, ck, n), gyt.reshape(groups, F // groups, n)
-                       .swapaxes(1, 2)).swapaxes(1, 2)
+        gw = xp.matmul(gy.reshape(N, groups, F // groups, -1),
+                       cols.reshape(N, groups, ck, -1).swapaxes(2, 3)).sum(0)
     return xp.ascontiguousarray(gw).reshape(wshape)
 
 
@@ -409,13 +408,13 @@ class ConvolutionBackward0(Node):
             if need_x:
                 gx, gw = _input_grad_as_conv(xp, gd, wd, xd.shape[2:], st, pads, dil, grp,
                                              xd if need_w and self.cols is None else None)
-            gt = _rows(xp, gd, last) if (need_x and gx is None) or (
-                need_w and self.cols is not None) else None
             if need_x and gx is None:
-                gx = _conv_input_raw(xp, gt, wd, xd.shape[2:], st, pads, dil, grp, last)
+                gx = _conv_input_raw(xp, _rows(xp, gd, last), wd, xd.shape[2:], st, pads, dil,
+                                     grp, last)
             if need_w and gw is None:
-                gw = (_conv_weight_raw(xp, self.cols, gt, wd.shape, grp) if self.cols is not None
-                      else _conv_weight_of_input(xp, xd, gd, wd.shape, st, pads, dil, grp, last))
+                gw = (_conv_weight_raw(xp, self.cols, gd, wd.shape, grp, last)
+                      if self.cols is not None else
+                      _conv_weight_of_input(xp, xd, gd, wd.shape, st, pads, dil, grp, last))
             gx, gw = (None if a is None else _wrap(a) for a in (gx, gw))
         else:  # roles: conv input g, conv output-gradient x
             cols = None
@@ -423,7 +422,7 @@ class ConvolutionBackward0(Node):
                 r, cols = _conv_raw(xp, gd, wd, None, xd.shape[2:], st, pads, dil, grp, last)
                 gx = _wrap(r)
             if need_w:
-                gw = _wrap(_conv_weight_raw(xp, cols, _rows(xp, xd, last), wd.shape, grp)
+                gw = _wrap(_conv_weight_raw(xp, cols, xd, wd.shape, grp, last)
                            if cols is not None else
                            _conv_weight_of_input(xp, gd, xd, wd.shape, st, pads, dil, grp, last))
         return gx, gw
