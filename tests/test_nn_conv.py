@@ -343,3 +343,12 @@ def test_seed000_output_shape_formula(k, s, p):
     assert str(out.shape) == f"torch.Size([2, 128, {h}, {h}])"
     assert re.fullmatch(rf"Conv2d\(3, 128, kernel_size=\({k}, {k}\), stride=\({s}, {s}\)"
                         rf"(, padding=\({p}, {p}\))?\)", repr(layer))
+
+
+@pytest.mark.parametrize("shape,padding,chunk_bytes", [
+    ((0, 3, 40, 40), 0, 1 << 30), ((0, 3, 20, 20), 1, 1 << 30), ((0, 3, 20, 20), 1, 1),
+    ((0, 3, 8, 8), 1, 1 << 30)])  # wide and narrow outputs, whole and sliced
+def test_conv_of_an_empty_batch(monkeypatch, shape, padding, chunk_bytes):
+    monkeypatch.setattr(ember._ops.conv, "_CHUNK_BYTES", chunk_bytes)
+    check_op(lambda lib, x, w: lib.nn.functional.conv2d(x, w, padding=padding), _arr(*shape),
+             _arr(4, 3, 3, 3), rtol=1e-9, atol=1e-9)

@@ -173,8 +173,8 @@ def _conv_raw(xp, x, w, b, O, stride, pads, dil, groups, last):
         for sl in chunks:
             cols = _im2col(xp, x[sl], w.shape[2:], O, stride, pads, dil, False, first=True)
             n = cols.shape[0]
-            xp.matmul(wg, cols.reshape(n, groups, wg.shape[2], -1),
-                      out=y[sl].reshape(n, groups, F // groups, -1))
+            xp.matmul(wg, cols.reshape(n, groups, wg.shape[2], math.prod(O)),
+                      out=y[sl].reshape(n, groups, F // groups, math.prod(O)))
         cols = cols if len(chunks) == 1 else None
     if b is not None:
         y += b.reshape((F,) + (1,) * len(O))
@@ -205,8 +205,9 @@ def _conv_weight_raw(xp, cols, gy, wshape, groups, last):
         gyt = _rows(xp, gy, True).reshape(groups, F // groups, -1)
         gw = xp.matmul(cols.reshape(groups, ck, -1), gyt.swapaxes(1, 2)).swapaxes(1, 2)
     else:
-        gw = xp.matmul(gy.reshape(N, groups, F // groups, -1),
-                       cols.reshape(N, groups, ck, -1).swapaxes(2, 3)).sum(0)
+        p = math.prod(gy.shape[2:])  # (not -1: N may be 0)
+        gw = xp.matmul(gy.reshape(N, groups, F // groups, p),
+                       cols.reshape(N, groups, ck, p).swapaxes(2, 3)).sum(0)
     return xp.ascontiguousarray(gw).reshape(wshape)
 
 
@@ -240,15 +241,15 @@ def _same_conv_grads(xp, gy, x, wt, tpads, dil):
     N, C = x.shape[:2]
     F = gy.shape[1]
     K, S = wt.shape[2:], x.shape[2:]
-    kn = math.prod(K)
+    kn, p = math.prod(K), math.prod(S)  # (no -1 reshapes: N may be 0)
     w2 = wt.reshape(C, F * kn)
     gx, gw = xp.empty(x.shape, x.dtype), None
     for sl in _batch_chunks(N, F, K, S, gy.itemsize, False):
         cols = _im2col(xp, gy[sl], K, S, (1,) * len(S), tpads, dil, False, first=True)
         n = cols.shape[0]
-        cols = cols.reshape(n, F * kn, -1)
-        xp.matmul(w2, cols, out=gx[sl].reshape(n, C, -1))
-        part = xp.matmul(cols, x[sl].reshape(n, C, -1).swapaxes(1, 2)).sum(0)  # (F * kn, C)
+        cols = cols.reshape(n, F * kn, p)
+        xp.matmul(w2, cols, out=gx[sl].reshape(n, C, p))
+        part = xp.matmul(cols, x[sl].reshape(n, C, p).swapaxes(1, 2)).sum(0)  # (F * kn, C)
         gw = part if gw is None else xp.add(gw, part, out=gw)
     gw = gw.reshape((F,) + K + (C,))[(slice(None),) + (slice(None, None, -1),) * len(K)]
     return gx, xp.ascontiguousarray(_move(gw, -1, 1))
