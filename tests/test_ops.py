@@ -323,3 +323,22 @@ def test_gather_scatter_index_out_of_range(expr):
     with pytest.raises(RuntimeError) as ee:
         eval(expr, {"L": ember})
     assert str(ee.value) == str(te.value)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int8", "bool"])
+@pytest.mark.parametrize("shapes", [((90, 100),) * 3, ((90, 100), (1, 100), (90, 1)),
+                                    ((90, 100), (90, 100), ())])
+def test_large_where_selects_exactly(dtype, shapes):
+    """where() above the bitwise-select threshold (9,000 elements) gives torch's bits:
+    NaN, infinities and -0.0 included, with broadcasting and a 0-d operand."""
+    import torch
+    import ember
+    rng = np.random.default_rng(9)
+    a, b = ((rng.standard_normal(s) * 50).astype(dtype) for s in shapes[1:])
+    if a.dtype.kind == "f":
+        a.reshape(-1)[:4], b.reshape(-1)[:1] = [np.nan, np.inf, -np.inf, -0.0], [-0.0]
+    m = rng.random(shapes[0]) > 0.5
+    e = ember.where(ember.tensor(m), ember.tensor(a), ember.tensor(b))
+    t = torch.where(torch.tensor(m), torch.tensor(a), torch.tensor(b))
+    assert e.dtype == ember.tensor(a).dtype and tuple(e.shape) == tuple(t.shape)
+    assert e.numpy().tobytes() == t.numpy().tobytes()

@@ -15,7 +15,7 @@ import numpy as np
 from .. import _backend as B
 from .._tensor import Tensor, _wrap, _wrap_dim, Size, _TYPE_NAMES
 from ..autograd.graph import Node, SavedOutput
-from .common import attach, check_devices, xp_of, _gs
+from .common import attach, check_devices, select, xp_of, _gs
 from . import pointwise as P
 from . import reduce as R
 from . import shape as S
@@ -82,7 +82,7 @@ def _leaky_relu(input, negative_slope):
     if 0 <= negative_slope <= 1:
         r = xp.maximum(d, d * negative_slope)
     else:
-        r = xp.where(d > 0, d, d * negative_slope)
+        r = select(xp, d > 0, d, d * negative_slope)
     return _act(LeakyReluBackward0, input, r, slope=negative_slope)
 
 
@@ -134,7 +134,7 @@ class ThresholdBackward0(Node):
 def _threshold(input, threshold, value):
     d = input._data
     return _act(ThresholdBackward0, input,
-                xp_of(input).where(d > threshold, d, xp_of(input).asarray(value, d.dtype)),
+                select(xp_of(input), d > threshold, d, xp_of(input).asarray(value, d.dtype)),
                 threshold=threshold)
 
 
@@ -161,7 +161,7 @@ class SoftshrinkBackward0(_ShrinkBackward):
 def hardshrink(input, lambd=0.5):
     d = _float_input(input, "hardshrink_cpu")
     xp = xp_of(input)
-    r = xp.where((d > lambd) | (d < -lambd), d, xp.zeros((), d.dtype))
+    r = select(xp, (d > lambd) | (d < -lambd), d, xp.zeros((), d.dtype))
     return _act(HardshrinkBackward0, input, r, lambd=lambd)
 
 
@@ -170,7 +170,7 @@ def softshrink(input, lambd=0.5):
         raise RuntimeError(f"lambda must be greater or equal to 0, but found to be {lambd}.")
     d = _float_input(input, "softshrink_cpu")
     xp = xp_of(input)
-    r = xp.where(d > lambd, d - lambd, xp.where(d < -lambd, d + lambd, xp.zeros((), d.dtype)))
+    r = select(xp, d > lambd, d - lambd, select(xp, d < -lambd, d + lambd, xp.zeros((), d.dtype)))
     return _act(SoftshrinkBackward0, input, r.astype(d.dtype, copy=False), lambd=lambd)
 
 
@@ -227,7 +227,7 @@ def _elu_kernel(input, alpha, scale, input_scale, node_cls, name):
     xp = xp_of(input)
     neg = xp.expm1(d * input_scale if input_scale != 1 else d)
     neg *= alpha * scale
-    r = xp.where(d > 0, d * scale if scale != 1 else d, neg)
+    r = select(xp, d > 0, d * scale if scale != 1 else d, neg)
     return _act(node_cls, input, r, alpha=alpha, scale=scale, input_scale=input_scale)
 
 
@@ -272,7 +272,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     sp = xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))
     if beta != 1:
         sp /= beta
-    r = xp.where(bx > threshold, d, sp)
+    r = select(xp, bx > threshold, d, sp)
     return _act(SoftplusBackward0, input, r, beta=beta, threshold=threshold)
 
 
@@ -452,7 +452,7 @@ def prelu(input, weight):
                                f"parameter numbers = {nw} and channel size = {c}.")
     d = input._data
     wd = _channel_view(_wrap(weight._data), input)._data
-    r = _wrap(xp_of(input).where(d > 0, d, d * wd))
+    r = _wrap(select(xp_of(input), d > 0, d, d * wd))
     if _gs[0] and (input._rg or weight._rg):
         n = PreluKernelBackward0((input, weight))
         n.save(input, weight)

