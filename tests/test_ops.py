@@ -342,3 +342,19 @@ def test_large_where_selects_exactly(dtype, shapes):
     t = torch.where(torch.tensor(m), torch.tensor(a), torch.tensor(b))
     assert e.dtype == ember.tensor(a).dtype and tuple(e.shape) == tuple(t.shape)
     assert e.numpy().tobytes() == t.numpy().tobytes()
+
+
+@pytest.mark.parametrize("value", [float("-inf"), float("nan"), -0.0, 3.5])
+def test_large_masked_fill_and_smooth_losses_match_torch(value):
+    """masked_fill and the smooth L1 / Huber losses (values and gradients) go
+    through the bitwise select above 9,000 elements too."""
+    import torch
+    import ember
+    rng = np.random.default_rng(10)
+    x, y = rng.standard_normal((2, 90, 100)).astype(np.float32)
+    m = rng.random((90, 1)) > 0.5  # broadcast mask
+    e = ember.tensor(x).masked_fill(ember.tensor(m), value)
+    assert e.numpy().tobytes() == torch.tensor(x).masked_fill(torch.tensor(m), value).numpy().tobytes()
+    for name in ("smooth_l1_loss", "huber_loss"):
+        check_op(lambda lib, a, b: getattr(lib.nn.functional, name)(a, b, reduction="sum"), x, y,
+                 rtol=1e-5, atol=1e-3)

@@ -8,7 +8,7 @@ from .. import _backend as B
 from .._tensor import Tensor, _wrap, _wrap_dim
 from ..autograd.graph import Node
 from .common import (arr, attach, sum_to, xp_of, _gs, return_type, check_devices, check_inplace,
-                     inplace_result, snapshot, grad_for)
+                     inplace_result, select, snapshot, grad_for)
 from .shape import make_view
 
 
@@ -450,7 +450,7 @@ def masked_fill(input, mask, value):
     v = value._data.astype(d.dtype) if isinstance(value, Tensor) else value
     if isinstance(value, Tensor) and type(v) is not type(d):
         v = B.move_array(v, input.device)
-    r = _wrap(xp.where(m, xp.asarray(v, dtype=d.dtype), d))
+    r = _wrap(select(xp, m, xp.asarray(v, dtype=d.dtype), d))
     vrg = isinstance(value, Tensor) and value._rg
     if _gs[0] and (input._rg or vrg):
         n = MaskedFillBackward0((input, None, value if isinstance(value, Tensor) else None))

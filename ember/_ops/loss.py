@@ -16,7 +16,7 @@ import numpy as np
 from .._tensor import Tensor, _wrap, _wrap_dim, Size
 from ..autograd.graph import Node, SavedOutput
 from .. import _backend as B
-from .common import attach, check_devices, xp_of, grad_for, result_dtype, _gs
+from .common import attach, check_devices, select, xp_of, grad_for, result_dtype, _gs
 from . import pointwise as P
 from . import reduce as R
 from .activation import logsigmoid, logsigmoid_raw
@@ -209,20 +209,20 @@ def _l1_grad(M, d, p):
 
 def _smooth_l1(M, d, beta):
     a = M.abs(d)
-    return M.where(a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
+    return select(M, a < beta, d * d * (0.5 / beta), a - 0.5 * beta)
 
 
 def _smooth_l1_grad(M, d, beta):
-    return M.where(M.abs(d) < beta, d / beta, M.sign(d))
+    return select(M, M.abs(d) < beta, d / beta, M.sign(d))
 
 
 def _huber(M, d, delta):
     a = M.abs(d)
-    return M.where(a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
+    return select(M, a < delta, d * d * 0.5, (a - 0.5 * delta) * delta)
 
 
 def _huber_grad(M, d, delta):
-    return M.where(M.abs(d) < delta, d, M.sign(d) * delta)
+    return select(M, M.abs(d) < delta, d, M.sign(d) * delta)
 
 
 class _DiffLossBackward(Node):
