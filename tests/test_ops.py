@@ -358,3 +358,16 @@ def test_large_masked_fill_and_smooth_losses_match_torch(value):
     for name in ("smooth_l1_loss", "huber_loss"):
         check_op(lambda lib, a, b: getattr(lib.nn.functional, name)(a, b, reduction="sum"), x, y,
                  rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["relu", "softplus", "mish"])
+def test_relu_family_bits_on_special_values(name):
+    """-0.0, NaN and infinities give torch's exact bits (relu runs as a clip)."""
+    import torch
+    import ember
+    v = np.array([np.nan, -0.0, 0.0, -1.5, 2.0, np.inf, -np.inf] * 2000, np.float32)
+    e = getattr(ember.nn.functional, name)(ember.tensor(v)).numpy()
+    t = getattr(torch.nn.functional, name)(torch.tensor(v)).numpy()
+    ok = ~np.isnan(t)  # (a NaN's sign is not specified)
+    np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
+    np.testing.assert_allclose(e, t, rtol=1e-6, atol=0, equal_nan=True)

@@ -269,7 +269,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     xp = xp_of(input)
     bx = d * beta if beta != 1 else d
     # log1p(exp(bx)) without overflow: max(bx, 0) + log1p(exp(-|bx|))
-    sp = xp.maximum(bx, 0) + xp.log1p(xp.exp(-xp.abs(bx)))
+    sp = xp.clip(bx, 0, np.inf) + xp.log1p(xp.exp(-xp.abs(bx)))
     if beta != 1:
         sp /= beta
     r = select(xp, bx > threshold, d, sp)
@@ -368,7 +368,7 @@ class MishBackward0(_AuxBackward):
 def _mish(input):
     d = _float_input(input, "mish_cpu")
     xp = xp_of(input)
-    t = xp.tanh(xp.maximum(d, 0) + xp.log1p(xp.exp(-xp.abs(d))))
+    t = xp.tanh(xp.clip(d, 0, np.inf) + xp.log1p(xp.exp(-xp.abs(d))))
     return _act(MishBackward0, input, d * t, aux=t)
 
 

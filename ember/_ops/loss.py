@@ -655,8 +655,8 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
         _no_grad_for(weight, "binary_cross_entropy", "weight")
         weight = weight.expand(tuple(np.broadcast_shapes(t.shape, weight._data.shape)))
     with np.errstate(divide="ignore"):
-        lx = xp.maximum(xp.log(x), -100)
-        l1x = xp.maximum(xp.log1p(-x), -100)
+        lx = xp.clip(xp.log(x), -100, np.inf)
+        l1x = xp.clip(xp.log1p(-x), -100, np.inf)
     loss = -(t * lx + (1 - t) * l1x)
     if weight is not None:
         loss *= weight._data

@@ -509,8 +509,10 @@ fix = trunc
 frac = _unary("frac", lambda xp, d: d - xp.trunc(d), lambda g, x, r: g, "")
 square = _unary("square", lambda xp, d: (d.astype(np.int64) if d.dtype == bool else d) ** 2,
                 lambda g, x, r: 2 * g * x, keep_int=True)
-relu = _unary("relu", lambda xp, d: xp.maximum(d, 0), lambda g, x, r: g * (r > 0), "out",
-              keep_int=True)
+# relu of floats as clip(0, inf): torch's bits (-0.0 stays -0.0, NaN stays NaN), and 3x
+# faster than maximum(d, 0), which misses NumPy's SIMD loop for a scalar operand
+relu = _unary("relu", lambda xp, d: xp.clip(d, 0, np.inf) if d.dtype.kind == "f" else
+              xp.maximum(d, 0), lambda g, x, r: g * (r > 0), "out", keep_int=True)
 signbit = _unary("signbit", lambda xp, d: xp.signbit(d), keep_int=True)
 
 

@@ -187,7 +187,7 @@ def _rnn_forward(relu):
             hp, z, t = _begin_step(xp, h, Z, Hp, tmp, whh_t, off, bs)
             z += t
             if relu:
-                xp.maximum(z, 0, out=z)
+                xp.clip(z, 0, np.inf, out=z)  # relu (see pointwise.relu)
             else:
                 xp.tanh(z, out=z)
             hp[...] = z
