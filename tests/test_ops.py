@@ -371,3 +371,19 @@ def test_relu_family_bits_on_special_values(name):
     ok = ~np.isnan(t)  # (a NaN's sign is not specified)
     np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
     np.testing.assert_allclose(e, t, rtol=1e-6, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("expr", [
+    "L.where(m, x, 0.0)", "L.where(m, -1.5, x)", "L.where(m, x, float('nan'))",
+    "L.where(m, (x * 10).to(L.int8), 100)", "L.where(m, (x * 10).long(), 2.5)",
+    "L.where(m, x > 0, 1)", "L.where(m, x.double(), 1)", "L.where(m, x.half(), 3)"])
+def test_large_where_with_a_scalar(expr):
+    """A scalar operand joins the bitwise select when it has the tensor's dtype."""
+    import torch
+    import ember
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((100, 100)).astype(np.float32)
+    m = x > 0.3
+    t = eval(expr, {"L": torch, "x": torch.tensor(x), "m": torch.tensor(m)})
+    e = eval(expr, {"L": ember, "x": ember.tensor(x), "m": ember.tensor(m)})
+    assert str(e.dtype) == str(t.dtype) and e.numpy().tobytes() == t.numpy().tobytes()

@@ -25,10 +25,15 @@ _SELECT_MIN = 8192  # elements: below it np.where is faster
 
 
 def select(xp, m, a, b):
-    """``xp.where(m, a, b)``. NumPy arrays of one (non-complex) dtype of at
-    least _SELECT_MIN elements are selected bitwise, ``b ^ ((a ^ b) & -m)``:
+    """``xp.where(m, a, b)``. NumPy arrays (or an array and a scalar of its
+    dtype) of one non-complex dtype, of at least _SELECT_MIN elements, are
+    selected bitwise, ``b ^ ((a ^ b) & -m)``:
     exact, and 5-7x faster than np.where, whose loop over a large random mask
     costs about 4 ns an element on NumPy 2.4."""
+    if xp is np and (type(a) is _ndarray) != (type(b) is _ndarray):  # one scalar operand
+        t = a if type(a) is _ndarray else b
+        if np.result_type(a, b) == t.dtype:
+            a, b = (t, np.asarray(b, t.dtype)) if t is a else (np.asarray(a, t.dtype), t)
     if (xp is not np or type(a) is not _ndarray or type(b) is not _ndarray
             or a.dtype != b.dtype or a.dtype.kind == "c"):
         return xp.where(m, a, b)
