@@ -387,3 +387,17 @@ def test_large_where_with_a_scalar(expr):
     t = eval(expr, {"L": torch, "x": torch.tensor(x), "m": torch.tensor(m)})
     e = eval(expr, {"L": ember, "x": ember.tensor(x), "m": ember.tensor(m)})
     assert str(e.dtype) == str(t.dtype) and e.numpy().tobytes() == t.numpy().tobytes()
+
+
+@pytest.mark.parametrize("kw", [{"min": 0.0}, {"max": 0.0}, {"min": -0.0}, {"min": -1.0, "max": 0.5}])
+def test_clamp_bits_on_special_values(kw):
+    """clamp with one bound keeps -0.0 and NaN as torch does (values and gradients)."""
+    import torch
+    import ember
+    v = np.array([np.nan, -0.0, 0.0, -1.5, 2.0, np.inf, -np.inf] * 3, np.float32)
+    e = ember.tensor(v).clamp(**kw).numpy()
+    t = torch.tensor(v).clamp(**kw).numpy()
+    ok = ~np.isnan(t)
+    np.testing.assert_array_equal(np.signbit(e[ok]), np.signbit(t[ok]))
+    np.testing.assert_array_equal(e, t)
+    check_op(lambda lib, x: x.clamp(**kw), np.array([-2.0, -0.5, 0.0, 0.3, 1.0, 4.0]))

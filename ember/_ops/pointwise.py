@@ -681,7 +681,11 @@ def clamp(input, min=None, max=None, *, out=None):
     dt = result_dtype(input, *(v for v in (min, max) if v is not None))
     if dt.np != d.dtype:
         d = d.astype(dt.np)
-    r = _out(xp.clip(d, min, max), out)
+    lo, hi = min, max
+    if d.dtype.kind == "f":  # a missing bound as an infinity: torch's bits (clip(-0.0, 0,
+        lo = -np.inf if min is None else min  # None) is +0.0), and 3x faster
+        hi = np.inf if max is None else max
+    r = _out(xp.clip(d, lo, hi), out)
     if _gs[0] and input._rg:
         n = ClampBackward1((input,))
         n.save(input)
