@@ -623,7 +623,7 @@ class BinaryCrossEntropyBackward0(Node):
             xp = xp_of(g)
             xd, td = x._data, t._data
             gx = xd - td
-            gx /= xp.maximum((1 - xd) * xd, 1e-12)
+            gx /= xp.clip((1 - xd) * xd, 1e-12, np.inf)
             gx *= gg._data
             if w is not None:
                 gx *= w._data
