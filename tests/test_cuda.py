@@ -5,6 +5,7 @@ two-GPU machine: ember's plumbing, on any machine) and on real CuPy
 (``gpu`` marker: skipped without CuPy and a GPU). Cases that need two
 devices or exact pool numbers run on the fake only.
 """
+import gc
 import re
 
 import numpy as np
@@ -134,6 +135,7 @@ def test_set_device_and_device_context(fake_cuda):
 def test_memory_counters_follow_the_pool(fake_cuda):
     c = ember.cuda
     pool = fake_cuda.get_default_memory_pool()
+    gc.collect()  # (as in test_memory_counters_real)
     base = c.memory_allocated()
     assert base == pool.used_bytes() and c.memory_reserved() == pool.total_bytes()
     c.reset_peak_memory_stats()
@@ -157,6 +159,7 @@ def test_memory_counters_follow_the_pool(fake_cuda):
 def test_memory_counters_real(cuda):
     c = ember.cuda
     c.synchronize()
+    gc.collect()  # device arrays in earlier tests' reference cycles must not be freed below
     base = c.memory_allocated()
     c.reset_peak_memory_stats()
     x = ember.empty(1 << 20, device="cuda")
