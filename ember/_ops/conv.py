@@ -2,14 +2,15 @@
 plain and transposed, in 1, 2 and 3 dimensions.
 
 Forward: the zero-padded input seen through a strided window view is copied
-into columns ``(C, *K, N, *O)`` (batch innermost for narrow outputs) and
-multiplied by the weight in one GEMM; large columns are built and consumed
-a slice of the batch at a time. Backward: the weight gradient is a GEMM
-against the same columns (kept from the forward pass when small, rebuilt
-otherwise). The input gradient of a stride-1 'same' convolution is the same
-convolution of the output gradient with the flipped kernel; otherwise it is
-a GEMM giving column gradients that col2im scatters back by looping over
-the kernel offsets and adding strided slices. A transposed convolution is
+into batch-first columns ``(N, C, *K, *O)`` (batch innermost for narrow
+outputs) and multiplied by the weight, the GEMMs writing the output in
+place; large columns are built and consumed a slice of the batch at a time.
+Backward: the weight gradient is a GEMM against the same columns (kept from
+the forward pass when small, rebuilt otherwise). The input gradient of a
+stride-1 'same' convolution is the same convolution of the output gradient
+with the flipped kernel, and its columns give the weight gradient too;
+otherwise it is a GEMM giving column gradients that col2im scatters back by
+looping over the kernel offsets and adding strided slices. A transposed convolution is
 the input gradient of a convolution, so the same kernels serve it. Under
 ``create_graph`` the gradients are built from ember ops (unfold, fold,
 matmul), so they are differentiable again.
@@ -71,11 +72,11 @@ def _move(a, src, dst):
 
 
 # ---------------------------------------------------------------- raw kernels
-# Columns are laid out (C, *K, N, *O), batch and output positions side by
-# side, so every GEMM is one BLAS call over the batch (slice) and im2col reads
-# the NCHW input directly in runs of an output row. For narrow outputs
-# (``last``) the batch goes innermost, (C, *K, *O, N): runs then span
-# (row x batch), for the price of moving the activations to batch-last.
+# Convolution columns are laid out batch-first, (N, C, *K, *O): im2col reads
+# the NCHW input directly in runs of an output row, and per-sample GEMMs
+# write NCHW outputs in place. For narrow outputs (``last``) the batch goes
+# innermost, (C, *K, *O, N): runs then span (row x batch), for the price of
+# moving the activations to batch-last. (unfold's columns are (C, *K, N, *O).)
 _LAST_BELOW = 16
 
 
