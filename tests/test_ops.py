@@ -429,3 +429,14 @@ def test_float32_erf_is_accurate_near_zero():
     np.testing.assert_allclose(e, t, rtol=4e-7, atol=2e-7)
     small = np.abs(v) < 0.5
     np.testing.assert_allclose(e[small], t[small], rtol=3e-7, atol=0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int64", "int8", "bool"])
+def test_sign_bits(dtype):
+    """sign gives torch's bits: NaN and -0.0 map to +0.0; ints and bools keep their dtype."""
+    import torch
+    import ember
+    v = np.array([np.nan, -0.0, 0.0, -2.0, 3.0, np.inf, -np.inf] if dtype.startswith("float")
+                 else [-3, 0, 5, 1]).astype(dtype)
+    e, t = ember.sign(ember.tensor(v)).numpy(), torch.sign(torch.tensor(v)).numpy()
+    assert e.dtype == t.dtype and e.tobytes() == t.tobytes()
