@@ -89,12 +89,21 @@ def _shifted(xp, d, dim):
     return d - d.max(dim, keepdims=True)
 
 
+def _sums(xp, e, dim):
+    """``e.sum(dim, keepdims=True)``; over the last axis of a contiguous array as
+    a BLAS matrix-vector product (NumPy's reduction is 3-5x slower there)."""
+    if dim % e.ndim == e.ndim - 1 and e.flags.c_contiguous and e.dtype in (np.float32,
+                                                                             np.float64):
+        return xp.matmul(e, xp.ones(e.shape[-1], e.dtype))[..., None]
+    return e.sum(dim, keepdims=True)
+
+
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     input, dim = _softmax_input(input, dim, dtype, "softmax", _stacklevel)
     xp = xp_of(input)
     e = _shifted(xp, input._data, dim)
     xp.exp(e, out=e)
-    e /= e.sum(dim, keepdims=True) if e.ndim else e
+    e /= _sums(xp, e, dim) if e.ndim else e
     return _with_output_saved(SoftmaxBackward0, input, e, dim)
 
 
@@ -103,7 +112,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     xp = xp_of(input)
     z = _shifted(xp, input._data, dim)
     if z.ndim:
-        z -= xp.log(xp.exp(z).sum(dim, keepdims=True))
+        z -= xp.log(_sums(xp, xp.exp(z), dim))
     return _with_output_saved(LogSoftmaxBackward0, input, z, dim)
 
 
@@ -563,7 +572,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     xp = xp_of(input)
     z = rows - rows.max(1, keepdims=True)
     e = xp.exp(z)
-    es = xp.matmul(e, xp.ones(C, e.dtype))  # row sums: BLAS beats the pairwise sum here
+    es = _sums(xp, e, 1)[:, 0]
     lse = xp.log(es)  # log-probabilities are z - lse
     wt, ts, valid = _pick_weights(xp, t, valid, weight, rows.dtype)
     M = rows.shape[0]
