@@ -78,7 +78,6 @@ def main(argv=None):
     ap.add_argument("--json", help="write the results to this file")
     ap.add_argument("--readme", action="store_true", help="rewrite the GPU table in README.md")
     args = ap.parse_args(argv)
-    args.no_floor = True
 
     import ember
     if not ember.cuda.is_available():

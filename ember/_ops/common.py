@@ -1,7 +1,6 @@
 """Helpers shared by every op family: wrapping results, recording graph
 nodes, torch's promotion for mixed operands, and sum-to-shape for the
 gradients of broadcast inputs."""
-import math
 import numbers
 
 import numpy as np
@@ -26,20 +25,20 @@ _SELECT_MIN = 8192  # elements: below it np.where is faster
 
 def select(xp, m, a, b):
     """``xp.where(m, a, b)``. NumPy arrays (or an array and a scalar of its
-    dtype) of one non-complex dtype, of at least _SELECT_MIN elements, are
-    selected bitwise, ``b ^ ((a ^ b) & -m)``:
+    dtype) of one non-complex dtype, the largest operand of at least
+    _SELECT_MIN elements, are selected bitwise, ``b ^ ((a ^ b) & -m)``:
     exact, and 5-7x faster than np.where, whose loop over a large random mask
     costs about 4 ns an element on NumPy 2.4."""
-    if xp is np and (type(a) is _ndarray) != (type(b) is _ndarray):  # one scalar operand
+    if xp is not np or max(m.size, getattr(a, "size", 1), getattr(b, "size", 1)) < _SELECT_MIN:
+        return xp.where(m, a, b)  # (small: no checks added to the per-op path)
+    if (type(a) is _ndarray) != (type(b) is _ndarray):  # one scalar operand
         t = a if type(a) is _ndarray else b
         if np.result_type(a, b) == t.dtype:
             a, b = (t, np.asarray(b, t.dtype)) if t is a else (np.asarray(a, t.dtype), t)
-    if (xp is not np or type(a) is not _ndarray or type(b) is not _ndarray
-            or a.dtype != b.dtype or a.dtype.kind == "c"):
-        return xp.where(m, a, b)
-    shape = np.broadcast_shapes(m.shape, a.shape, b.shape)
-    if math.prod(shape) < _SELECT_MIN:
+    if type(a) is not _ndarray or type(b) is not _ndarray or a.dtype != b.dtype \
+            or a.dtype.kind == "c":
         return np.where(m, a, b)
+    shape = np.broadcast_shapes(m.shape, a.shape, b.shape)
     t = np.dtype(f"i{a.dtype.itemsize}")
     ai = np.broadcast_to(a, shape).view(t)
     bi = np.broadcast_to(b, shape).view(t)
