@@ -159,8 +159,3 @@ class _OnDevice:
             return f
         return lambda *a, **kw: f(*a, **{"device": DEVICE, **kw})
 
-
-def const(lib, a, **kw):
-    """``lib.tensor(a)`` on check_op's device for ember (torch's on the CPU):
-    the other inputs of an op under test."""
-    return lib.tensor(a, device="cpu" if lib is torch else DEVICE, **kw)
